@@ -1,0 +1,100 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Development defaults for `make run`; production reads the real environment (`make serve`).
+DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+
+# Find a Python 3.12+ by itself: PYTHON if given, then versioned names on PATH, then pyenv's
+# installed interpreters (the pyenv shims fail unless PYENV_VERSION is set, so look them up).
+find_python = $(shell for c in $(PYTHON) python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	p=$$(command -v $$c 2>/dev/null) || continue; \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: help run test serve install install-dev migrate catalog reset-catalog admin-user \
+	lint check pytest browser clean
+
+help:
+	@echo "make run            install, migrate, load the catalog once, serve on http://$(HOST):$(PORT)/"
+	@echo "make test           install the dev tools, then lint, check and run the whole test suite"
+	@echo "make reset-catalog  throw away every catalog record and load the fixtures again"
+	@echo "make serve          production server (gunicorn + whitenoise), settings from the environment"
+
+$(VENV)/bin/python:
+	@py="$(find_python)"; \
+	if [ -z "$$py" ]; then \
+		echo "No Python 3.12 or newer found. Install one (e.g. 'apt-get install python3.12'," >&2; \
+		echo "or 'pyenv install 3.13'), or name it: make PYTHON=/path/to/python3.13 ..." >&2; \
+		exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$py"; \
+	$$py -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(DEV_ENV) $(MANAGE) migrate --no-input
+
+# Loads fixtures/ only into an empty catalog, so editors' changes survive every later `make run`.
+catalog: migrate
+	$(DEV_ENV) $(MANAGE) load_catalog
+
+reset-catalog: migrate
+	$(DEV_ENV) $(MANAGE) load_catalog --replace
+
+admin-user: migrate
+	$(DEV_ENV) $(MANAGE) ensure_admin
+
+run: catalog admin-user
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin at http://$(HOST):$(PORT)/admin/)"
+	$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
+
+serve: migrate
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	$(VENV)/bin/gunicorn cstosite.wsgi:application --bind $(HOST):$(PORT) \
+		--workers $${GUNICORN_WORKERS:-3} --access-logfile -
+
+# Browser tests drive Debian's Chromium; install it where it is missing and we may.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser tests." >&2; exit 1; \
+		fi; \
+	fi
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install-dev
+	DJANGO_SETTINGS_MODULE=cstosite.settings_test $(MANAGE) check
+	DJANGO_SETTINGS_MODULE=cstosite.settings_test $(MANAGE) makemigrations --check --dry-run
+
+pytest: install-dev browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: lint check pytest
+
+clean:
+	rm -rf $(VENV) staticfiles

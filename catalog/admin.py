@@ -1,0 +1,239 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Citation, Crisis, Exercise, ExerciseSeries, Membership, Milestone, Source, State, Summit
+
+admin.site.site_header = _("CSTO catalog administration")
+admin.site.site_title = _("CSTO catalog")
+admin.site.index_title = _("Catalog")
+
+BILINGUAL_SEARCH = ("key", "name_zh", "name_en", "description_zh", "description_en")
+
+
+class CitationInline(GenericTabularInline):
+    model = Citation
+    extra = 0
+    fields = ("source", "field", "section", "quote", "note")
+    autocomplete_fields = ("source",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+
+class CatalogAdmin(SimpleHistoryAdmin):
+    """Shared by every catalog kind: citations inline, and a count of them in the list."""
+
+    inlines = (CitationInline,)
+    save_on_top = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(citation_count=Count("citations", distinct=True))
+
+    @admin.display(description=_("citations"), ordering="citation_count")
+    def citation_count(self, obj):
+        return obj.citation_count
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("key", "role", "start", "end", "signed", "ratified", "charter_ratified", "withdrawal_effective")
+    show_change_link = True
+
+
+@admin.register(Source)
+class SourceAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "kind", "publisher", "published", "language", "key")
+    list_filter = ("kind", "language")
+    search_fields = ("key", "title", "publisher", "document")
+    prepopulated_fields = {"key": ("title",)}
+
+
+@admin.register(State)
+class StateAdmin(CatalogAdmin):
+    list_display = ("name_zh", "name_en", "code", "membership_count", "citation_count")
+    search_fields = ("code", "name_zh", "name_en", "description_zh", "description_en")
+    inlines = (MembershipInline, CitationInline)
+    fieldsets = (
+        (None, {"fields": ("code", "name_zh", "name_en")}),
+        (_("Description"), {"fields": ("description_zh", "description_en")}),
+        (
+            _("Further facts"),
+            {"fields": ("parliament_zh", "parliament_en", "armed_forces_zh", "armed_forces_en", "note")},
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(membership_count=Count("memberships", distinct=True))
+
+    @admin.display(description=_("membership periods"), ordering="membership_count")
+    def membership_count(self, obj):
+        return obj.membership_count
+
+
+@admin.register(Membership)
+class MembershipAdmin(CatalogAdmin):
+    list_display = ("state", "role", "start", "end", "key", "citation_count")
+    list_filter = ("role", "state")
+    list_select_related = ("state",)
+    search_fields = ("key", "state__name_zh", "state__name_en", "state__code", "note_zh", "note_en")
+    autocomplete_fields = ("state",)
+    fieldsets = (
+        (None, {"fields": ("key", "state", "role", "start", "end")}),
+        (
+            _("Steps"),
+            {
+                "fields": (
+                    "signed",
+                    "ratified",
+                    "charter_ratified",
+                    "withdrawal_announced",
+                    "withdrawal_effective",
+                )
+            },
+        ),
+        (_("Note"), {"fields": ("note_zh", "note_en")}),
+    )
+
+
+class SummitForm(forms.ModelForm):
+    class Meta:
+        model = Summit
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        both = set(cleaned.get("participants") or []) & set(cleaned.get("absentees") or [])
+        if both:
+            names = ", ".join(sorted(str(state) for state in both))
+            raise forms.ValidationError(
+                _("A state cannot both take part in and stay away from a summit: %(names)s.")
+                % {"names": names}
+            )
+        return cleaned
+
+
+@admin.register(Summit)
+class SummitAdmin(CatalogAdmin):
+    form = SummitForm
+    list_display = ("name_zh", "name_en", "date", "kind", "city_zh", "host", "citation_count")
+    list_filter = ("kind", "host")
+    list_select_related = ("host",)
+    search_fields = BILINGUAL_SEARCH + ("city_zh", "city_en", "decisions_zh", "decisions_en")
+    autocomplete_fields = ("host", "participants", "absentees")
+    fields = (
+        "key",
+        "kind",
+        ("name_zh", "name_en"),
+        ("date", "end_date"),
+        ("city_zh", "city_en"),
+        "host",
+        "participants",
+        "absentees",
+        "decisions_zh",
+        "decisions_en",
+        "description_zh",
+        "description_en",
+        "note",
+    )
+
+
+@admin.register(ExerciseSeries)
+class ExerciseSeriesAdmin(CatalogAdmin):
+    list_display = ("name_zh", "name_en", "first_year", "exercise_count", "citation_count")
+    search_fields = BILINGUAL_SEARCH
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(exercise_count=Count("exercises", distinct=True))
+
+    @admin.display(description=_("exercises"), ordering="exercise_count")
+    def exercise_count(self, obj):
+        return obj.exercise_count
+
+
+@admin.register(Exercise)
+class ExerciseAdmin(CatalogAdmin):
+    list_display = ("name_zh", "name_en", "date", "series", "troops", "aircraft", "citation_count")
+    list_filter = ("series", "hosts")
+    list_select_related = ("series",)
+    search_fields = BILINGUAL_SEARCH + ("purpose_zh", "purpose_en")
+    autocomplete_fields = ("series", "hosts", "participants")
+    fields = (
+        "key",
+        ("name_zh", "name_en"),
+        "series",
+        ("date", "end_date"),
+        "hosts",
+        "participants",
+        ("troops", "aircraft"),
+        "purpose_zh",
+        "purpose_en",
+        "description_zh",
+        "description_en",
+        "note",
+    )
+
+
+@admin.register(Crisis)
+class CrisisAdmin(CatalogAdmin):
+    list_display = ("name_zh", "name_en", "start", "end", "response", "troops_deployed", "citation_count")
+    list_filter = ("response", "states")
+    search_fields = BILINGUAL_SEARCH + ("outcome_zh", "outcome_en", "requesters_zh", "requesters_en")
+    autocomplete_fields = ("states", "requested_by")
+    fields = (
+        "key",
+        ("name_zh", "name_en"),
+        ("start", "end"),
+        "states",
+        "requested_by",
+        ("requesters_zh", "requesters_en"),
+        ("response", "troops_deployed"),
+        "outcome_zh",
+        "outcome_en",
+        "description_zh",
+        "description_en",
+        "note",
+    )
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(CatalogAdmin):
+    list_display = ("name_zh", "name_en", "date", "kind", "citation_count")
+    list_filter = ("kind", "states")
+    search_fields = BILINGUAL_SEARCH
+    autocomplete_fields = ("states",)
+    fields = (
+        "key",
+        "kind",
+        ("name_zh", "name_en"),
+        ("date", "end_date"),
+        "states",
+        "description_zh",
+        "description_en",
+        "note",
+    )
+
+
+@admin.register(Citation)
+class CitationAdmin(SimpleHistoryAdmin):
+    list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
+    list_filter = ("content_type", "source", "field")
+    list_select_related = ("source", "content_type")
+    search_fields = ("quote", "section", "note", "source__title")
+    autocomplete_fields = ("source",)
+    fields = ("content_type", "object_id", "source", "field", "section", "quote", "note")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("record")
+
+    @admin.display(description=_("record"))
+    def record_label(self, obj):
+        return obj.record if obj.record is not None else _("(missing record #%(id)s)") % {"id": obj.object_id}
+
+    @admin.display(description=_("quoted passage"))
+    def short_quote(self, obj):
+        return obj.quote if len(obj.quote) <= 60 else obj.quote[:59] + "…"

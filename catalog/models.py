@@ -1,0 +1,607 @@
+"""The catalog: states, their memberships, summits, exercises, crises and milestones,
+each tied by citations to the sources that state it."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Left, Length
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from .dates import PartialDate, PartialDateField
+
+
+def localized(instance, field):
+    """`field` in the active language (`name` -> `name_en` or `name_zh`), else the other one."""
+    language = translation.get_language() or "zh-hans"
+    first, second = ("en", "zh") if language.startswith("en") else ("zh", "en")
+    return getattr(instance, f"{field}_{first}") or getattr(instance, f"{field}_{second}")
+
+
+def end_not_before_start(start, end, name):
+    """A constraint: `end` is empty, or not earlier than `start` at the coarser precision.
+
+    Comparing `end` with `start` cut to `end`'s length makes `2012` a valid end for a
+    period that starts `2012-06-28`, and `2012-05` an invalid one.
+    """
+    return models.CheckConstraint(
+        condition=Q(**{end: ""}) | Q(**{f"{end}__gte": Left(start, Length(end))}),
+        name=name,
+        violation_error_message=_("The end date is before the start date."),
+    )
+
+
+class KeyedQuerySet(models.QuerySet):
+    def get_by_natural_key(self, key):
+        return self.get(key=key)
+
+
+class KeyedManager(models.Manager.from_queryset(KeyedQuerySet)):
+    pass
+
+
+class BilingualRecord(models.Model):
+    """Fields every dated catalog record shares: a stable key, names and descriptions in
+    both languages, a note for editors and readers, and its citations."""
+
+    key = models.SlugField(
+        _("key"),
+        max_length=100,
+        unique=True,
+        help_text=_("Stable identifier used in URLs and spreadsheets, e.g. rubezh-2008."),
+    )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        help_text=_("Disagreements between sources, inferences we made, caveats."),
+    )
+    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    citations = GenericRelation("catalog.Citation")
+
+    objects = KeyedManager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.key,)
+
+    @property
+    def name(self):
+        return localized(self, "name")
+
+    @property
+    def description(self):
+        return localized(self, "description")
+
+
+class SourceKind(models.TextChoices):
+    NEWS = "news", _("news article")
+    ENCYCLOPEDIA = "encyclopedia", _("encyclopedia entry")
+    OFFICIAL = "official", _("official text")
+
+
+class SourceLanguage(models.TextChoices):
+    CHINESE_SIMPLIFIED = "zh-hans", _("Chinese (simplified)")
+    CHINESE_TRADITIONAL = "zh-hant", _("Chinese (traditional)")
+    ENGLISH = "en", _("English")
+    RUSSIAN = "ru", _("Russian")
+
+
+class Source(models.Model):
+    key = models.SlugField(_("key"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=SourceKind)
+    title = models.CharField(_("title"), max_length=300)
+    publisher = models.CharField(_("publisher or author"), max_length=200, blank=True)
+    published = PartialDateField(_("published"), blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=SourceLanguage)
+    url = models.URLField(_("URL"), blank=True, help_text=_("Only where really known."))
+    document = models.CharField(
+        _("document"),
+        max_length=200,
+        blank=True,
+        help_text=_("File name of the stored copy."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = KeyedManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["published", "key"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values),
+                name="source_kind_valid",
+                violation_error_message=_("Unknown source kind."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("catalog:source_detail", kwargs={"key": self.key})
+
+    def natural_key(self):
+        return (self.key,)
+
+
+class StateQuerySet(models.QuerySet):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class State(models.Model):
+    code = CountryField(_("ISO 3166 code"), unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    parliament_zh = models.CharField(_("ratifying parliament (Chinese)"), max_length=200, blank=True)
+    parliament_en = models.CharField(_("ratifying parliament (English)"), max_length=200, blank=True)
+    armed_forces_zh = models.CharField(_("armed forces (Chinese)"), max_length=200, blank=True)
+    armed_forces_en = models.CharField(_("armed forces (English)"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    citations = GenericRelation("catalog.Citation")
+
+    objects = StateQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("state")
+        verbose_name_plural = _("states")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("catalog:state_detail", kwargs={"code": self.code.code})
+
+    def natural_key(self):
+        return (self.code.code,)
+
+    @property
+    def name(self):
+        return localized(self, "name")
+
+    @property
+    def description(self):
+        return localized(self, "description")
+
+
+class Role(models.TextChoices):
+    FOUNDING_SIGNATORY = "founding_signatory", _("founding signatory")
+    MEMBER = "member", _("member")
+    OBSERVER = "observer", _("observer")
+    CANDIDATE = "candidate", _("candidate")
+    SUSPENDED = "suspended", _("suspended")
+
+
+class Membership(models.Model):
+    key = models.SlugField(_("key"), max_length=100, unique=True, help_text=_("e.g. uz-member-2006."))
+    state = models.ForeignKey(
+        State,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name=_("state"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role)
+    start = PartialDateField(_("start"), blank=True, db_index=True)
+    end = PartialDateField(_("end"), blank=True, help_text=_("Empty while the period lasts."))
+    signed = PartialDateField(_("signed"), blank=True)
+    ratified = PartialDateField(_("ratified"), blank=True)
+    charter_ratified = PartialDateField(_("charter ratified"), blank=True)
+    withdrawal_announced = PartialDateField(_("withdrawal announced"), blank=True)
+    withdrawal_effective = PartialDateField(_("withdrawal effective"), blank=True)
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    citations = GenericRelation("catalog.Citation")
+
+    objects = KeyedManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["state__name_en", "start", "key"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values),
+                name="membership_role_valid",
+                violation_error_message=_("Unknown membership role."),
+            ),
+            end_not_before_start("start", "end", "membership_end_not_before_start"),
+        ]
+
+    def __str__(self):
+        span = f"{self.start or '?'}–{self.end}" if self.end else f"{self.start or '?'}–"
+        return f"{self.state} · {self.get_role_display()} · {span}"
+
+    def get_absolute_url(self):
+        return reverse("catalog:membership_detail", kwargs={"key": self.key})
+
+    def natural_key(self):
+        return (self.key,)
+
+    @property
+    def note(self):
+        return localized(self, "note")
+
+    def overlaps(self, other):
+        """Whether two periods share a day, reading each partial date as widely as it allows."""
+        if not self.start or not other.start:
+            return False
+        mine_start = PartialDate.parse(self.start).first_day()
+        theirs_start = PartialDate.parse(other.start).first_day()
+        mine_end = PartialDate.parse(self.end).last_day() if self.end else None
+        theirs_end = PartialDate.parse(other.end).last_day() if other.end else None
+        starts_before_their_end = theirs_end is None or mine_start <= theirs_end
+        ends_after_their_start = mine_end is None or theirs_start <= mine_end
+        return starts_before_their_end and ends_after_their_start
+
+    def clean(self):
+        super().clean()
+        if not self.state_id or not self.role or not self.start:
+            return
+        try:
+            PartialDate.parse(self.start)
+            if self.end:
+                PartialDate.parse(self.end)
+        except ValueError:
+            return  # the field validators report the bad date itself
+        siblings = Membership.objects.filter(state_id=self.state_id, role=self.role).exclude(pk=self.pk)
+        for other in siblings:
+            if self.overlaps(other):
+                raise ValidationError(
+                    _("This period overlaps another %(role)s period of the same state (%(other)s).")
+                    % {"role": self.get_role_display(), "other": other}
+                )
+
+
+class SummitKind(models.TextChoices):
+    REGULAR = "regular", _("regular")
+    EXTRAORDINARY = "extraordinary", _("extraordinary")
+    INFORMAL = "informal", _("informal")
+
+
+class Summit(BilingualRecord):
+    kind = models.CharField(_("kind"), max_length=20, choices=SummitKind, default=SummitKind.REGULAR)
+    date = PartialDateField(_("date"), db_index=True)
+    end_date = PartialDateField(_("last day"), blank=True)
+    city_zh = models.CharField(_("city (Chinese)"), max_length=100, blank=True)
+    city_en = models.CharField(_("city (English)"), max_length=100, blank=True)
+    host = models.ForeignKey(
+        State,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="summits_hosted",
+        verbose_name=_("host state"),
+    )
+    participants = models.ManyToManyField(
+        State,
+        blank=True,
+        related_name="summits_attended",
+        verbose_name=_("participants"),
+    )
+    absentees = models.ManyToManyField(
+        State,
+        blank=True,
+        related_name="summits_skipped",
+        verbose_name=_("stayed away"),
+        help_text=_("States that boycotted or stayed away."),
+    )
+    decisions_zh = models.TextField(_("decisions (Chinese)"), blank=True)
+    decisions_en = models.TextField(_("decisions (English)"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "key"]
+        verbose_name = _("summit")
+        verbose_name_plural = _("summits")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SummitKind.values),
+                name="summit_kind_valid",
+                violation_error_message=_("Unknown summit kind."),
+            ),
+            end_not_before_start("date", "end_date", "summit_end_not_before_start"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("catalog:summit_detail", kwargs={"key": self.key})
+
+    @property
+    def city(self):
+        return localized(self, "city")
+
+    @property
+    def decisions(self):
+        return localized(self, "decisions")
+
+
+class ExerciseSeries(BilingualRecord):
+    """An exercise that recurs under one name, such as Kanal (通道) or Rubezh (防线)."""
+
+    first_year = models.PositiveSmallIntegerField(_("first year"), null=True, blank=True)
+    frequency_zh = models.CharField(_("frequency (Chinese)"), max_length=100, blank=True)
+    frequency_en = models.CharField(_("frequency (English)"), max_length=100, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name_en", "key"]
+        verbose_name = _("exercise series")
+        verbose_name_plural = _("exercise series")
+
+    def get_absolute_url(self):
+        return reverse("catalog:series_detail", kwargs={"key": self.key})
+
+
+class Exercise(BilingualRecord):
+    series = models.ForeignKey(
+        ExerciseSeries,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exercises",
+        verbose_name=_("series"),
+    )
+    date = PartialDateField(_("date"), db_index=True)
+    end_date = PartialDateField(_("last day"), blank=True)
+    hosts = models.ManyToManyField(
+        State,
+        blank=True,
+        related_name="exercises_hosted",
+        verbose_name=_("host states"),
+    )
+    participants = models.ManyToManyField(
+        State,
+        blank=True,
+        related_name="exercises_joined",
+        verbose_name=_("participating states"),
+    )
+    troops = models.PositiveIntegerField(_("troops"), null=True, blank=True, db_index=True)
+    aircraft = models.PositiveIntegerField(_("aircraft"), null=True, blank=True)
+    purpose_zh = models.TextField(_("trained for (Chinese)"), blank=True)
+    purpose_en = models.TextField(_("trained for (English)"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "key"]
+        verbose_name = _("exercise")
+        verbose_name_plural = _("exercises")
+        constraints = [
+            end_not_before_start("date", "end_date", "exercise_end_not_before_start"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("catalog:exercise_detail", kwargs={"key": self.key})
+
+    @property
+    def purpose(self):
+        return localized(self, "purpose")
+
+
+class Response(models.TextChoices):
+    DEPLOYED = "deployed", _("forces deployed")
+    DECLINED = "declined", _("request declined")
+    STATEMENT = "statement", _("statement only")
+    OFFERED = "offered", _("offered help")
+    NO_RESPONSE = "no_response", _("no response")
+    NOT_ASKED = "not_asked", _("not asked")
+
+
+class Crisis(BilingualRecord):
+    start = PartialDateField(_("start"), db_index=True)
+    end = PartialDateField(_("end"), blank=True)
+    states = models.ManyToManyField(
+        State, blank=True, related_name="crises", verbose_name=_("states involved")
+    )
+    requested_by = models.ManyToManyField(
+        State,
+        blank=True,
+        related_name="crises_requested",
+        verbose_name=_("help requested by"),
+        help_text=_("States whose governments asked the organization for help."),
+    )
+    requesters_zh = models.CharField(
+        _("who asked (Chinese)"),
+        max_length=300,
+        blank=True,
+        help_text=_("The people or bodies that asked, where the documents name them."),
+    )
+    requesters_en = models.CharField(_("who asked (English)"), max_length=300, blank=True)
+    response = models.CharField(_("response"), max_length=20, choices=Response)
+    troops_deployed = models.PositiveIntegerField(_("troops deployed"), null=True, blank=True, db_index=True)
+    outcome_zh = models.TextField(_("what happened (Chinese)"), blank=True)
+    outcome_en = models.TextField(_("what happened (English)"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start", "key"]
+        verbose_name = _("crisis")
+        verbose_name_plural = _("crises")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(response__in=Response.values),
+                name="crisis_response_valid",
+                violation_error_message=_("Unknown response."),
+            ),
+            end_not_before_start("start", "end", "crisis_end_not_before_start"),
+            models.CheckConstraint(
+                condition=Q(troops_deployed__isnull=True) | Q(response="deployed"),
+                name="crisis_troops_only_when_deployed",
+                violation_error_message=_("Troops deployed needs the response 'forces deployed'."),
+            ),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("catalog:crisis_detail", kwargs={"key": self.key})
+
+    @property
+    def requesters(self):
+        return localized(self, "requesters")
+
+    @property
+    def outcome(self):
+        return localized(self, "outcome")
+
+
+class MilestoneKind(models.TextChoices):
+    TREATY = "treaty", _("treaty")
+    CHARTER = "charter", _("charter and organization")
+    UNITED_NATIONS = "united_nations", _("United Nations")
+    CHAIRMANSHIP = "chairmanship", _("chairmanship")
+    SECRETARY_GENERAL = "secretary_general", _("secretary-general")
+    COLLECTIVE_FORCES = "collective_forces", _("collective forces")
+    AGREEMENT = "agreement", _("agreement or statement")
+    INSTITUTION = "institution", _("institution")
+    OTHER = "other", _("other")
+
+
+class Milestone(BilingualRecord):
+    """A dated event in the organization's own history that is none of the other kinds."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=MilestoneKind)
+    date = PartialDateField(_("date"), db_index=True)
+    end_date = PartialDateField(_("last day"), blank=True)
+    states = models.ManyToManyField(
+        State, blank=True, related_name="milestones", verbose_name=_("states involved")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "key"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=MilestoneKind.values),
+                name="milestone_kind_valid",
+                violation_error_message=_("Unknown milestone kind."),
+            ),
+            end_not_before_start("date", "end_date", "milestone_end_not_before_start"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("catalog:milestone_detail", kwargs={"key": self.key})
+
+
+# The kinds a citation may point at, by model name; spreadsheets name them this way too.
+CITABLE_MODELS = (
+    "state",
+    "membership",
+    "summit",
+    "exerciseseries",
+    "exercise",
+    "crisis",
+    "milestone",
+)
+
+
+class CitationQuerySet(models.QuerySet):
+    def for_record(self, record):
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+        ).select_related("source")
+
+
+class Citation(models.Model):
+    """One source's support for one record, with the passage quoted exactly."""
+
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        limit_choices_to={"app_label": "catalog", "model__in": CITABLE_MODELS},
+        verbose_name=_("record kind"),
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        related_name="citations",
+        verbose_name=_("source"),
+    )
+    quote = models.TextField(
+        _("quoted passage"),
+        help_text=_("The exact words of the source, copied verbatim."),
+    )
+    field = models.CharField(
+        _("supports field"),
+        max_length=50,
+        blank=True,
+        help_text=_("The field this passage supports (troops, start, ...); empty for the record as a whole."),
+    )
+    section = models.CharField(
+        _("section"),
+        max_length=200,
+        blank=True,
+        help_text=_("Section heading in the source."),
+    )
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        help_text=_("E.g. where this source disagrees with another."),
+    )
+    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = CitationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["content_type", "object_id", "source__published", "pk"]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="citation_record_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(quote=""),
+                name="citation_quote_not_empty",
+                violation_error_message=_("A citation needs the quoted passage."),
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "source", "quote", "field"],
+                name="citation_unique_per_record",
+                violation_error_message=_("This record already cites this passage for this field."),
+            ),
+        ]
+
+    def __str__(self):
+        excerpt = self.quote if len(self.quote) <= 40 else self.quote[:39] + "…"
+        return f"{self.source} — “{excerpt}”"
+
+    def clean(self):
+        super().clean()
+        self.quote = (self.quote or "").strip()
+        if not self.quote:
+            raise ValidationError({"quote": _("A citation needs the quoted passage.")})
