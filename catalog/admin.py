@@ -103,7 +103,7 @@ class MembershipAdmin(CatalogAdmin):
 class SummitForm(forms.ModelForm):
     class Meta:
         model = Summit
-        fields = "__all__"
+        fields = ("participants", "absentees")
 
     def clean(self):
         cleaned = super().clean()
