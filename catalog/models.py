@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Left, Length
+from django.db.models.functions import Left, Length, Now
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -65,7 +65,7 @@ class BilingualRecord(models.Model):
         help_text=_("Disagreements between sources, inferences we made, caveats."),
     )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
 
     objects = KeyedManager()
@@ -117,7 +117,7 @@ class Source(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
 
     objects = KeyedManager()
     history = HistoricalRecords()
@@ -161,7 +161,7 @@ class State(models.Model):
     armed_forces_en = models.CharField(_("armed forces (English)"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
 
     objects = StateQuerySet.as_manager()
@@ -217,7 +217,7 @@ class Membership(models.Model):
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
 
     objects = KeyedManager()
@@ -573,7 +573,7 @@ class Citation(models.Model):
         help_text=_("E.g. where this source disagrees with another."),
     )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
 
     objects = CitationQuerySet.as_manager()
     history = HistoricalRecords()
