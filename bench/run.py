@@ -1,0 +1,842 @@
+"""`make bench`: the site at scale, against Datasette and against a "hello" ceiling.
+
+1. Builds a synthetic catalog of 100,000 exercises (`generate_catalog`) in a throwaway SQLite
+   database, bench-data/bench.sqlite3.
+2. Serves it under gunicorn with production settings (plus the bench-only hello view) and loads
+   each page with wrk: 8 connections, 15 s per URL, after a 2 s warm-up.
+3. Serves the same database with Datasette (pinned, in its own venv under bench-data/), once with
+   its defaults and once with `--setting suggest_facets off`, and loads its equivalent pages.
+4. Times the whole-catalog export and a 10,000-row exercises import outside the server.
+5. Prints every number with the target it is held to, and rewrites the results section of
+   docs/benchmarks.md.
+
+Placement: every server runs on CPU 0 (`taskset -c 0`), wrk and this script on CPU 1, for all rows.
+Every wait is bounded: each wrk run by its duration plus a margin, each start-up by a deadline.
+A page or command that does not exist yet is reported as "not available yet" and skipped.
+"""
+
+import argparse
+import contextlib
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+DATABASE = DATA / "bench.sqlite3"
+DOC = ROOT / "docs" / "benchmarks.md"
+DATASETTE_VENV = DATA / "datasette-venv"
+DATASETTE_REQUIREMENTS = ROOT / "bench" / "requirements-datasette.txt"
+WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
+RESULTS_START = "<!-- bench-results:start -->"
+RESULTS_END = "<!-- bench-results:end -->"
+
+EXERCISES = 100_000
+SEED = 1
+CONNECTIONS = 8
+DURATION = 15  # seconds per URL
+WARM_UP = 2  # seconds per URL, not counted
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+GUNICORN_WORKERS = 2
+TTFB_REPEATS = 5
+
+# Our pages. Change a URL here when a route or parameter changes.
+HELLO_URL = "/bench/hello/"
+FILTERED_LIST_URL = "/exercises/?state=KZ&year_from=2008&year_to=2014"
+LIST_URL = "/exercises/?sort=date"
+LIST_DEEP_URL = "/exercises/?sort=date&page=2000"
+DETAIL_KEY = "syn-exercise-050000"  # any synthetic exercise: each has two citations
+DETAIL_URL = f"/exercises/{DETAIL_KEY}/"
+HOME_URL = "/"
+# About 10,000 rows: the synthetic exercises spread evenly over 30 years, this is three of them.
+CSV_URL = "/exercises/?year_from=2014&year_to=2016&format=csv"
+PAGE_SIZE = 50  # our list's page size: page 2,000 starts at row 99,950
+
+# The same questions asked of Datasette. The state filter is "host or participant", a join through
+# the two many-to-many tables, given as Datasette's `_where=` (a canned query would not be a table page).
+DATASETTE_DB = DATABASE.stem
+STATE_WHERE = (
+    "id in (select exercise_id from catalog_exercise_participants where state_id = "
+    "(select id from catalog_state where code = 'KZ') union select exercise_id from catalog_exercise_hosts "
+    "where state_id = (select id from catalog_state where code = 'KZ'))"
+)
+DATASETTE_TABLE = f"/{DATASETTE_DB}/catalog_exercise"
+DATASETTE_FILTERED_URL = (
+    DATASETTE_TABLE + "?" + urlencode({"_where": STATE_WHERE, "date__gte": "2008", "date__lt": "2015"})
+)
+DATASETTE_CSV_URL = (
+    DATASETTE_TABLE + ".csv?" + urlencode({"date__gte": "2014", "date__lt": "2017", "_stream": "on"})
+)
+
+# Commands timed outside the server ({path} is filled in).
+EXPORT_COMMAND = ("export_catalog", "{path}")
+IMPORT_COMMAND = ("import_catalog", "{path}")
+IMPORT_ROWS = 10_000
+IMPORT_SHEET = "exercises"  # the workbook keeps only this sheet; the rest is already in the database
+
+PAGE_LABELS = {
+    "filtered": "filtered list",
+    "list": "list page 1",
+    "deep": "list page 2,000",
+    "detail": "detail page",
+    "home": "home page",
+    "csv": "CSV download",
+}
+
+TARGETS = {
+    "filtered_vs_datasette": 3.0,
+    "filtered_vs_datasette_no_facets": 1.0,
+    "filtered_p99_ms": 100.0,
+    "detail_vs_datasette_row": 1.0,
+    "page_vs_hello": 1 / 3,
+    "deep_page_within": 0.20,
+    "csv_ttfb_ms": 200.0,
+    "import_rows_per_s": 2_000.0,
+    "export_s": 15.0,
+    "peak_mb": 300.0,
+}
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# Processes
+
+
+def manage_command(*args):
+    return [sys.executable, "manage.py", *args]
+
+
+def site_environment(database=DATABASE):
+    """What production would set; DEBUG stays off, so these are the production settings."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "BENCH_STATIC_ROOT": str(DATA / "static"),
+        "DJANGO_LOG_LEVEL": "ERROR",
+    }
+
+
+def run(command, *, env=None, timeout=600):
+    """Run to completion; returns stdout, raises with stderr's tail on failure."""
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def measure(command, *, env=None, timeout=600):
+    """Run a command; returns (exit code, seconds, peak resident memory in MB, stderr's tail).
+
+    The peak comes from wait4() on this very child, so earlier commands do not count."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            _pid, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return (
+            process.returncode,
+            seconds,
+            usage.ru_maxrss / 1024,
+            err.read().decode(errors="replace")[-2000:],
+        )
+
+
+def command_exists(name, env):
+    return (
+        subprocess.run(manage_command("help", name), cwd=ROOT, env=env, capture_output=True).returncode == 0
+    )
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(port, path, timeout=60):
+    """One GET: (status, headers, body up to 64 KB); header names are case-insensitive."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.msg, response.read(65536)
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def server(command, *, env, port, ready_path, name, deadline=90):
+    """Start a server pinned to the server CPU in its own process group; stop that group after."""
+    log_path = DATA / f"{name}.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            ["taskset", "-c", SERVER_CPU, *command],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            until = time.monotonic() + deadline
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited at start-up; see {log_path}")
+                with contextlib.suppress(OSError):
+                    if get(port, ready_path, timeout=5)[0] == 200:
+                        break
+                if time.monotonic() > until:
+                    raise RuntimeError(
+                        f"{name} did not answer {ready_path} within {deadline} s; see {log_path}"
+                    )
+                time.sleep(0.5)
+            yield process
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def worker_pids(master_pid):
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def peak_rss_mb(pid):
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+# Load generation
+
+
+def availability(port, path, content_type=None):
+    """None when the page answers 200 (with the expected content type); otherwise why not."""
+    try:
+        status, headers, _body = get(port, path)
+    except OSError as error:
+        return f"not available: {error}"
+    if status == 404:
+        return "not available yet (404)"
+    if status != 200:
+        return f"not available: HTTP {status}"
+    received = headers.get("Content-Type") or ""
+    if content_type and not received.startswith(content_type):
+        return f"not available yet (answers {received or 'no content type'}, not {content_type})"
+    return None
+
+
+def wrk(port, path, duration):
+    command = [
+        "taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "10s",
+        "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}{path}",
+    ]  # fmt: skip
+    output = run(command, timeout=duration + 60)
+    match = re.search(r"^BENCH-JSON (\{.*\})$", output, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"wrk printed no result:\n{output[-1000:]}")
+    raw = json.loads(match.group(1))
+    errors = sum(raw[key] for key in raw if key.startswith("errors_"))
+    return {
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "requests": raw["requests"],
+        "errors": errors,
+        "kb_per_request": raw["bytes"] / max(raw["requests"], 1) / 1024,
+    }
+
+
+def load(port, path, duration, content_type="text/html"):
+    reason = availability(port, path, content_type)
+    if reason:
+        log(f"  {path}: {reason}")
+        return {"url": path, "skipped": reason}
+    wrk(port, path, WARM_UP)
+    result = {"url": path, **wrk(port, path, duration)}
+    log(
+        f"  {path}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms"
+        + (f", {result['errors']} errors" if result["errors"] else "")
+    )
+    return result
+
+
+def first_byte(port, path):
+    """Median time to the first body byte and to the last, over a few downloads, and whether the
+    response streams (no Content-Length) or was built whole before the first byte left."""
+    firsts, totals, rows, streamed = [], [], 0, True
+    for _ in range(TTFB_REPEATS):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        started = time.perf_counter()
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read(1)
+        firsts.append(time.perf_counter() - started)
+        size, newlines = len(body), body.count(b"\n")
+        while chunk := response.read(65536):
+            size += len(chunk)
+            newlines += chunk.count(b"\n")
+        totals.append(time.perf_counter() - started)
+        streamed = streamed and response.getheader("Content-Length") is None
+        rows = newlines - 1  # less the header line
+        connection.close()
+    return {
+        "ttfb_ms": statistics.median(firsts) * 1000,
+        "total_ms": statistics.median(totals) * 1000,
+        "rows": rows,
+        "streamed": streamed,
+    }
+
+
+# The runs
+
+
+def build_database(exercises, reuse):
+    if reuse and DATABASE.exists():
+        log(f"Reusing {DATABASE.relative_to(ROOT)}")
+        return None
+    DATABASE.unlink(missing_ok=True)
+    env = site_environment()
+    run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=env)
+    log(f"Generating {exercises:,} exercises ...")
+    code, seconds, peak, stderr = measure(
+        manage_command("generate_catalog", "--exercises", str(exercises), "--seed", str(SEED)), env=env
+    )
+    if code:
+        raise RuntimeError(f"generate_catalog failed:\n{stderr}")
+    log(f"  generate_catalog: {seconds:.1f} s, peak {peak:.0f} MB")
+    return {"seconds": seconds, "peak_mb": peak}
+
+
+def datasette_ready():
+    binary = DATASETTE_VENV / "bin" / "datasette"
+    marker = DATASETTE_VENV / ".requirements"
+    wanted = DATASETTE_REQUIREMENTS.read_text()
+    if binary.exists() and marker.exists() and marker.read_text() == wanted:
+        return binary
+    log("Installing Datasette into bench-data/datasette-venv ...")
+    shutil.rmtree(DATASETTE_VENV, ignore_errors=True)
+    run([sys.executable, "-m", "venv", str(DATASETTE_VENV)])
+    run([str(DATASETTE_VENV / "bin" / "pip"), "install", "--quiet", "-r", str(DATASETTE_REQUIREMENTS)])
+    marker.write_text(wanted)
+    return binary
+
+
+def tilde_encode(value):
+    """Datasette's encoding of a key in `_next=` tokens."""
+    safe = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    return "".join(chr(b) if b in safe else "+" if b == 32 else f"~{b:02X}" for b in str(value).encode())
+
+
+def datasette_urls():
+    """The deep sorted page and the row page need values from the database itself."""
+    with contextlib.closing(sqlite3.connect(f"file:{DATABASE}?mode=ro", uri=True)) as db:
+        offset = (2000 - 1) * PAGE_SIZE - 1  # the last row before our page 2,000
+        row = db.execute("select date, id from catalog_exercise order by date, id limit 1 offset ?", [offset])
+        date, pk = row.fetchone()
+        detail_id = db.execute("select id from catalog_exercise where key = ?", [DETAIL_KEY]).fetchone()[0]
+        csv_rows = db.execute(
+            "select count(*) from catalog_exercise where date >= '2014' and date < '2017'"
+        ).fetchone()[0]
+    deep = (
+        DATASETTE_TABLE
+        + "?"
+        + urlencode({"_sort": "date", "_next": f"{tilde_encode(date)},{tilde_encode(pk)}"})
+    )
+    return {"deep": deep, "row": f"{DATASETTE_TABLE}/{detail_id}", "csv_rows": csv_rows}
+
+
+def bench_site(duration):
+    env = site_environment()
+    run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
+    port = free_port()
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "cstosite.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(GUNICORN_WORKERS), "--error-logfile", "-",
+    ]  # fmt: skip
+    results = {
+        "gunicorn_command": " ".join(["taskset -c", SERVER_CPU, "gunicorn", *command[1:]]).replace(str(port), "PORT")
+    }
+    log(f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers")
+    with server(command, env=env, port=port, ready_path=HELLO_URL, name="gunicorn") as master:
+        results["hello"] = load(port, HELLO_URL, duration, content_type="text/plain")
+        results["filtered"] = load(port, FILTERED_LIST_URL, duration)
+        results["list"] = load(port, LIST_URL, duration)
+        results["deep"] = load(port, LIST_DEEP_URL, duration)
+        results["detail"] = load(port, DETAIL_URL, duration)
+        results["home"] = load(port, HOME_URL, duration)
+        workers = worker_pids(master.pid)
+        before = max((peak_rss_mb(pid) or 0 for pid in workers), default=0)
+        csv = load(port, CSV_URL, duration, content_type="text/csv")
+        if "skipped" not in csv:
+            csv.update(first_byte(port, CSV_URL))
+            csv["worker_peak_before_mb"] = before
+            csv["worker_peak_after_mb"] = max((peak_rss_mb(pid) or 0 for pid in workers), default=0)
+            log(
+                f"  CSV: first byte {csv['ttfb_ms']:.0f} ms, complete {csv['total_ms']:.0f} ms, "
+                f"{csv['rows']} rows, "
+                f"streamed: {'yes' if csv['streamed'] else 'no'}, worker peak {before:.0f} -> "
+                f"{csv['worker_peak_after_mb']:.0f} MB"
+            )
+        results["csv"] = csv
+    return results
+
+
+def bench_datasette(duration, urls, facets):
+    binary = datasette_ready()
+    port = free_port()
+    command = [str(binary), "serve", str(DATABASE), "--host", "127.0.0.1", "--port", str(port)]
+    if not facets:
+        command += ["--setting", "suggest_facets", "off"]
+    label = "defaults" if facets else "suggest_facets off"
+    log(f"Datasette ({label}) on 127.0.0.1:{port} (CPU {SERVER_CPU})")
+    shown = " ".join(["taskset -c", SERVER_CPU, "datasette", *command[1:]])
+    results = {"command": shown.replace(str(DATABASE), "bench-data/bench.sqlite3").replace(str(port), "PORT")}
+    with server(command, env=dict(os.environ), port=port, ready_path="/-/versions.json", name="datasette"):
+        results["filtered"] = load(port, DATASETTE_FILTERED_URL, duration)
+        results["deep"] = load(port, urls["deep"], duration)
+        results["row"] = load(port, urls["row"], duration)
+        csv = load(port, DATASETTE_CSV_URL, duration, content_type="text/")
+        if "skipped" not in csv:
+            csv.update(first_byte(port, DATASETTE_CSV_URL))
+        results["csv"] = csv
+    return results
+
+
+def keep_only_sheet(path, sheet):
+    """Drop every sheet but `sheet` from an xlsx workbook; False when there is no such sheet."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    if sheet not in book.sheetnames:
+        return False
+    for name in book.sheetnames:
+        if name != sheet:
+            del book[name]
+    book.save(path)
+    return True
+
+
+def bench_commands():
+    """Export of the whole synthetic catalog; import of a 10,000-row exercises workbook into a
+    database that already holds the states, series and sources those rows name."""
+    results = {}
+    env = site_environment()
+    if not command_exists(EXPORT_COMMAND[0], env):
+        log(f"export: not available yet (no {EXPORT_COMMAND[0]} command)")
+        results["export"] = results["import"] = {
+            "skipped": f"not available yet (no {EXPORT_COMMAND[0]} command)"
+        }
+        return results
+    export_path = DATA / "export.xlsx"
+    export_path.unlink(missing_ok=True)
+    command = manage_command(*(part.format(path=export_path) for part in EXPORT_COMMAND))
+    code, seconds, peak, stderr = measure(command, env=env, timeout=900)
+    if code:
+        results["export"] = {
+            "skipped": f"failed: {stderr.strip().splitlines()[-1] if stderr.strip() else code}"
+        }
+    else:
+        results["export"] = {"seconds": seconds, "peak_mb": peak, "mb": export_path.stat().st_size / 1e6}
+    log(f"export: {results['export']}")
+
+    if not command_exists(IMPORT_COMMAND[0], env):
+        results["import"] = {"skipped": f"not available yet (no {IMPORT_COMMAND[0]} command)"}
+        log(f"import: {results['import']['skipped']}")
+        return results
+    # The workbook: exported from a second synthetic catalog of 10,000 exercises (seed 2) ...
+    source_db, target_db = DATA / "import-source.sqlite3", DATA / "import-target.sqlite3"
+    workbook = DATA / "import-exercises.xlsx"
+    for path in (source_db, target_db, workbook):
+        path.unlink(missing_ok=True)
+    source_env, target_env = site_environment(source_db), site_environment(target_db)
+    run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=source_env)
+    shutil.copyfile(source_db, target_db)
+    run(manage_command("generate_catalog", "--exercises", str(IMPORT_ROWS), "--seed", "2"), env=source_env)
+    code, _seconds, _peak, stderr = measure(
+        manage_command(*(part.format(path=workbook) for part in EXPORT_COMMAND)), env=source_env, timeout=600
+    )
+    if code or not keep_only_sheet(workbook, IMPORT_SHEET):
+        results["import"] = {
+            "skipped": f"could not build the workbook (no '{IMPORT_SHEET}' sheet?) {stderr[-300:]}"
+        }
+        log(f"import: {results['import']['skipped']}")
+        return results
+    # ... imported where the same seed has written the states, series and sources, and no exercises.
+    run(manage_command("generate_catalog", "--exercises", "0", "--seed", "2"), env=target_env)
+    command = manage_command(*(part.format(path=workbook) for part in IMPORT_COMMAND))
+    code, seconds, peak, stderr = measure(command, env=target_env, timeout=900)
+    with contextlib.closing(sqlite3.connect(target_db)) as db:
+        imported = db.execute("select count(*) from catalog_exercise").fetchone()[0]
+    if code or imported != IMPORT_ROWS:
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {code}"
+        results["import"] = {"skipped": f"failed ({imported} of {IMPORT_ROWS} rows imported): {last}"}
+    else:
+        results["import"] = {
+            "seconds": seconds,
+            "peak_mb": peak,
+            "rows": imported,
+            "rows_per_s": imported / seconds,
+        }
+    log(f"import: {results['import']}")
+    return results
+
+
+# Reporting
+
+
+def version_of(command):
+    """The first version number a command prints about itself."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        output = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        match = re.search(r"\d+\.\d+[\w.+~-]*", output.stdout + output.stderr)
+        return match.group(0) if match else "?"
+    return "?"
+
+
+def machine():
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "?",
+    )  # fmt: skip
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    return f"{os.cpu_count()} cores ({cpu}), {memory_kb / 1024 / 1024:.1f} GB memory, {platform.platform()}"
+
+
+def versions():
+    import django
+    import gunicorn
+
+    return {
+        "Python": platform.python_version(),
+        "Django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "SQLite": sqlite3.sqlite_version,
+        "Datasette": version_of([str(DATASETTE_VENV / "bin" / "datasette"), "--version"]),
+        "wrk": version_of(["wrk", "-v"]),
+        "commit": version_of(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+    }
+
+
+def fmt(result, key, pattern="{:.1f}"):
+    if not result or "skipped" in result:
+        return "–"
+    return pattern.format(result[key])
+
+
+def ratio(ours, theirs):
+    if not ours or not theirs or "skipped" in ours or "skipped" in theirs or not theirs["rps"]:
+        return None
+    return ours["rps"] / theirs["rps"]
+
+
+def verdict(met, text):
+    return ("met" if met else "MISSED") + f": {text}"
+
+
+def check_targets(site, datasette, datasette_off, commands):
+    """(target, verdict) pairs; a target whose measurement is missing says so."""
+    t = TARGETS
+    rows = []
+
+    def need(name, *results):
+        missing = [r.get("skipped", "not measured") for r in results if not r or "skipped" in r]
+        if missing:
+            rows.append((name, f"not measured ({missing[0]})"))
+            return False
+        return True
+
+    filtered = site.get("filtered")
+    if need(
+        f"filtered list ≥ {t['filtered_vs_datasette']:.0f}× Datasette defaults",
+        filtered,
+        datasette["filtered"],
+    ):
+        value = ratio(filtered, datasette["filtered"])
+        rows.append(
+            (
+                f"filtered list ≥ {t['filtered_vs_datasette']:.0f}× Datasette defaults",
+                verdict(
+                    value >= t["filtered_vs_datasette"], f"{value:.2f}× (short by {max(0, 3 - value):.2f}×)"
+                ),
+            )
+        )
+    if need("filtered list ≥ Datasette, suggest_facets off", filtered, datasette_off["filtered"]):
+        value = ratio(filtered, datasette_off["filtered"])
+        rows.append(
+            (
+                "filtered list ≥ Datasette, suggest_facets off",
+                verdict(value >= 1, f"{value:.2f}× (short by {max(0, 1 - value) * 100:.0f}%)"),
+            )
+        )
+    if need("filtered list p99 ≤ 100 ms", filtered):
+        p99 = filtered["p99_ms"]
+        rows.append(
+            (
+                "filtered list p99 ≤ 100 ms",
+                verdict(p99 <= 100, f"{p99:.0f} ms (over by {max(0, p99 - 100):.0f} ms)"),
+            )
+        )
+    if need("detail page ≥ Datasette row page", site.get("detail"), datasette["row"]):
+        value = ratio(site["detail"], datasette["row"])
+        rows.append(
+            (
+                "detail page ≥ Datasette row page",
+                verdict(value >= 1, f"{value:.2f}× (short by {max(0, 1 - value) * 100:.0f}%)"),
+            )
+        )
+    hello = site.get("hello")
+    for key, label in PAGE_LABELS.items():
+        name = f"{label} ≥ 1/3 of hello"
+        if need(name, site.get(key), hello):
+            value = ratio(site[key], hello)
+            rows.append((name, verdict(value >= t["page_vs_hello"], f"{value:.3f} of hello (needs 0.333)")))
+    if need("page 2,000 within 20% of page 1", site.get("deep"), site.get("list")):
+        value = ratio(site["deep"], site["list"])
+        rows.append(
+            ("page 2,000 within 20% of page 1", verdict(value >= 0.8, f"{value:.2f}× page 1's req/s"))
+        )
+    csv = site.get("csv")
+    if need("CSV first byte ≤ 200 ms, streamed", csv):
+        ok = csv["ttfb_ms"] <= t["csv_ttfb_ms"] and csv["streamed"]
+        detail = f"{csv['ttfb_ms']:.0f} ms to first byte, {'streamed' if csv['streamed'] else 'NOT streamed'}"
+        detail += f", worker peak {csv['worker_peak_before_mb']:.0f} → {csv['worker_peak_after_mb']:.0f} MB"
+        rows.append(("CSV first byte ≤ 200 ms, streamed", verdict(ok, detail)))
+    imported = commands.get("import")
+    if need("import ≥ 2,000 rows/s, peak ≤ 300 MB", imported):
+        ok = imported["rows_per_s"] >= t["import_rows_per_s"] and imported["peak_mb"] <= t["peak_mb"]
+        detail = f"{imported['rows_per_s']:.0f} rows/s, peak {imported['peak_mb']:.0f} MB"
+        rows.append(("import ≥ 2,000 rows/s, peak ≤ 300 MB", verdict(ok, detail)))
+    exported = commands.get("export")
+    if need("export of 100,000 exercises ≤ 15 s, peak ≤ 300 MB", exported):
+        ok = exported["seconds"] <= t["export_s"] and exported["peak_mb"] <= t["peak_mb"]
+        detail = f"{exported['seconds']:.1f} s, peak {exported['peak_mb']:.0f} MB"
+        rows.append(("export of 100,000 exercises ≤ 15 s, peak ≤ 300 MB", verdict(ok, detail)))
+    return rows
+
+
+def report(run_info, site, datasette, datasette_off, commands, urls):
+    hello = site.get("hello")
+    lines = [
+        f"Run on {run_info['date']} by `make bench` (harness run time {run_info['elapsed_s'] / 60:.1f} min).",
+        "",
+        f"- Machine: {run_info['machine']}",
+        "- Versions: " + ", ".join(f"{name} {value}" for name, value in run_info["versions"].items()),
+        f"- Catalog: {EXERCISES:,} exercises, seed {SEED}"
+        + (
+            f", built in {run_info['build']['seconds']:.1f} s (peak {run_info['build']['peak_mb']:.0f} MB)"
+            if run_info.get("build")
+            else " (database reused)"
+        ),  # fmt: skip
+        f"- Load: `taskset -c {CLIENT_CPU} wrk -t1 -c{CONNECTIONS} -d{run_info['duration']}s --timeout 10s "
+        f"-s bench/wrk_report.lua URL` after a {WARM_UP} s warm-up; servers on CPU {SERVER_CPU}.",
+        f"- Our server: `{site['gunicorn_command']}` with `DJANGO_SETTINGS_MODULE=bench.settings`",
+        f"- Datasette: `{datasette.get('command', '?')}` and `{datasette_off.get('command', '?')}`",
+        "",
+        "### Our pages",
+        "",
+        "| page | URL | req/s | p50 ms | p99 ms | KB | ÷ hello |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    names = {
+        "hello": "hello (ceiling)",
+        "filtered": "exercises, filtered",
+        "list": "exercises by date, page 1",
+        "deep": "exercises by date, page 2,000",
+        "detail": "exercise detail",
+        "home": "home with timeline chart",
+        "csv": "CSV of a filtered list",
+    }
+    for key, name in names.items():
+        result = site.get(key, {})
+        if "skipped" in result:
+            lines.append(f"| {name} | `{result['url']}` | {result['skipped']} | | | | |")
+            continue
+        share = ratio(result, hello)
+        lines.append(
+            f"| {name} | `{result['url']}` | {fmt(result, 'rps')} | {fmt(result, 'p50_ms')} "
+            f"| {fmt(result, 'p99_ms')} "
+            f"| {fmt(result, 'kb_per_request', '{:.0f}')} | {'–' if share is None else f'{share:.3f}'} |"
+        )
+    lines += [
+        "",
+        "### Against Datasette",
+        "",
+        "Datasette's state filter is `_where=` (host or participant, through the two link tables); its deep "
+        f"page is the `_next=` keyset token of row {(2000 - 1) * PAGE_SIZE:,}; its CSV uses `_stream=on`.",
+        "",
+        "| page | ours req/s (p50/p99 ms) | Datasette defaults | ours ÷ "
+        "| Datasette, suggest_facets off | ours ÷ |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for ours_key, their_key, name in (
+        ("filtered", "filtered", "filtered list"),
+        ("deep", "deep", "sorted page deep in the table"),
+        ("detail", "row", "detail / row page"),
+        ("csv", "csv", "CSV of the filtered list"),
+    ):
+        ours = site.get(ours_key, {})
+        cells = [name, cell(ours)]
+        for theirs in (datasette.get(their_key, {}), datasette_off.get(their_key, {})):
+            value = ratio(ours, theirs)
+            cells += [cell(theirs), "–" if value is None else f"{value:.2f}×"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Datasette URLs:", ""]
+    for key in ("filtered", "deep", "row", "csv"):
+        lines.append(f"- {key}: `{datasette.get(key, {}).get('url', '?')}`")
+    csv = site.get("csv", {})
+    lines += ["", "### CSV download", ""]
+    if "ttfb_ms" in csv:
+        lines.append(
+            f"Ours: {csv['rows']:,} rows, first byte after {csv['ttfb_ms']:.0f} ms, "
+            f"complete after {csv['total_ms']:.0f} ms "
+            f"(median of {TTFB_REPEATS}), "
+            f"{'streamed (no Content-Length)' if csv['streamed'] else 'not streamed'}; "
+            f"gunicorn worker peak memory {csv['worker_peak_before_mb']:.0f} MB before the CSV runs, "
+            f"{csv['worker_peak_after_mb']:.0f} MB after."
+        )
+    else:
+        lines.append(
+            f"Ours: {csv.get('skipped', 'not measured')}. The filter selects {urls['csv_rows']:,} rows."
+        )
+    their_csv = datasette.get("csv", {})
+    if "ttfb_ms" in their_csv:
+        lines.append(
+            f"Datasette (defaults): {their_csv['rows']:,} rows, "
+            f"first byte after {their_csv['ttfb_ms']:.0f} ms, "
+            f"complete after {their_csv['total_ms']:.0f} ms."
+        )
+    lines += ["", "### Import and export (outside the server)", "", "| command | result |", "| --- | --- |"]
+    command_names = {
+        "export": "`export_catalog bench-data/export.xlsx` (whole catalog)",
+        "import": f"`import_catalog` of a {IMPORT_ROWS:,}-row exercises workbook",
+    }
+    for key, name in command_names.items():
+        result = commands.get(key, {})
+        if "skipped" in result:
+            text = result["skipped"]
+        elif key == "export":
+            text = f"{result['seconds']:.1f} s, peak {result['peak_mb']:.0f} MB, {result['mb']:.1f} MB file"
+        else:
+            text = f"{result['rows_per_s']:.0f} rows/s ({result['seconds']:.1f} s), "
+            text += f"peak {result['peak_mb']:.0f} MB"
+        lines.append(f"| {name} | {text} |")
+    lines += ["", "### Targets", "", "| target | result |", "| --- | --- |"]
+    lines += [f"| {name} | {result} |" for name, result in run_info["targets"]]
+    return "\n".join(lines)
+
+
+def cell(result):
+    if not result or "skipped" in result:
+        return (result or {}).get("skipped", "–")
+    return f"{result['rps']:.1f} ({result['p50_ms']:.0f}/{result['p99_ms']:.0f})"
+
+
+def write_results(text):
+    document = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    section = f"{RESULTS_START}\n{text}\n{RESULTS_END}"
+    if RESULTS_START in document and RESULTS_END in document:
+        before, rest = document.split(RESULTS_START, 1)
+        after = rest.split(RESULTS_END, 1)[1]
+        document = before + section + after
+    else:
+        document = document.rstrip("\n") + "\n\n## Results\n\n" + section + "\n"
+    DOC.write_text(document)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--duration", type=int, default=DURATION, help=f"seconds per URL (default {DURATION})"
+    )
+    parser.add_argument("--reuse-db", action="store_true", help="keep bench-data/bench.sqlite3 if it exists")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    args = parser.parse_args()
+    for tool in ("wrk", "taskset"):
+        if not shutil.which(tool):
+            sys.exit(
+                f"{tool} is missing: `make bench` installs wrk (apt-get install wrk); "
+                "taskset comes with util-linux."
+            )
+    if len(os.sched_getaffinity(0)) < 2:
+        sys.exit("The benchmark needs two CPUs: one for the server, one for the load generator.")
+    os.sched_setaffinity(0, {int(CLIENT_CPU)})  # this script and what it starts, unless pinned elsewhere
+    started = time.monotonic()
+    DATA.mkdir(exist_ok=True)
+
+    build = build_database(EXERCISES, args.reuse_db)
+    urls = datasette_urls()
+    site = bench_site(args.duration)
+    datasette = bench_datasette(args.duration, urls, facets=True)
+    datasette_off = bench_datasette(args.duration, urls, facets=False)
+    commands = bench_commands()
+
+    run_info = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "versions": versions(),
+        "build": build,
+        "duration": args.duration,
+        "elapsed_s": time.monotonic() - started,
+        "targets": check_targets(site, datasette, datasette_off, commands),
+    }
+    text = report(run_info, site, datasette, datasette_off, commands, urls)
+    (DATA / "results.json").write_text(
+        json.dumps(
+            {
+                "run": run_info,
+                "site": site,
+                "datasette": datasette,
+                "datasette_suggest_facets_off": datasette_off,
+                "commands": commands,
+            },
+            indent=2,
+            default=str,
+        )  # fmt: skip
+    )
+    log("\n" + text)
+    if not args.no_write:
+        write_results(text)
+        log(f"\nWrote the results into {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
