@@ -391,9 +391,8 @@ def bench_site(duration):
         str(ROOT / ".venv" / "bin" / "gunicorn"), "cstosite.wsgi:application", "--bind", f"127.0.0.1:{port}",
         "--workers", str(GUNICORN_WORKERS), "--error-logfile", "-",
     ]  # fmt: skip
-    results = {
-        "gunicorn_command": " ".join(["taskset -c", SERVER_CPU, "gunicorn", *command[1:]]).replace(str(port), "PORT")
-    }
+    shown = " ".join(["taskset -c", SERVER_CPU, "gunicorn", *command[1:]])
+    results = {"gunicorn_command": shown.replace(str(port), "PORT")}
     log(f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers")
     with server(command, env=env, port=port, ready_path=HELLO_URL, name="gunicorn") as master:
         results["hello"] = load(port, HELLO_URL, duration, content_type="text/plain")
