@@ -20,13 +20,14 @@ find_python = $(shell for c in $(PYTHON) python3.14 python3.13 python3.12 python
 	done)
 
 .PHONY: help run test serve install install-dev migrate catalog reset-catalog admin-user \
-	lint check pytest browser clean
+	lint check pytest browser clean bench
 
 help:
 	@echo "make run            install, migrate, load the catalog once, serve on http://$(HOST):$(PORT)/"
 	@echo "make test           install the dev tools, then lint, check and run the whole test suite"
 	@echo "make reset-catalog  throw away every catalog record and load the fixtures again"
 	@echo "make serve          production server (gunicorn + whitenoise), settings from the environment"
+	@echo "make bench          load test at 100,000 exercises against Datasette (docs/benchmarks.md)"
 
 $(VENV)/bin/python:
 	@py="$(find_python)"; \
@@ -82,6 +83,18 @@ browser:
 			echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser tests." >&2; exit 1; \
 		fi; \
 	fi
+
+# Load test against Datasette and a "hello" ceiling (docs/benchmarks.md); not part of `make test`.
+bench: install
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing wrk for the benchmark"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is missing: run 'sudo apt-get install wrk' for the benchmark." >&2; exit 1; \
+		fi; \
+	fi
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
