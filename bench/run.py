@@ -830,6 +830,8 @@ def main():
             )
     if len(os.sched_getaffinity(0)) < 2:
         sys.exit("The benchmark needs two CPUs: one for the server, one for the load generator.")
+    # Stopped from outside, still stop the servers this run started (the `finally` in `server()`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.sched_setaffinity(0, {int(CLIENT_CPU)})  # this script and what it starts, unless pinned elsewhere
     started = time.monotonic()
     DATA.mkdir(exist_ok=True)
