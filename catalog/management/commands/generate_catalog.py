@@ -195,6 +195,7 @@ class Generator:
         total = exercises + exercises // 10 + exercises // 20
         self.bar = tqdm(total=total, unit="records", disable=not progress, desc="synthetic catalog")
         self.citations = []
+        self.citation_count = 0
         self.content_types = {}
 
     def run(self):
@@ -266,8 +267,6 @@ class Generator:
                 )
         self.flush_citations()
 
-    citation_count = 0
-
     def flush_citations(self, force=False):
         if self.citations and (force or len(self.citations) >= BATCH_SIZE):
             Citation.objects.bulk_create(self.citations, batch_size=BATCH_SIZE)
@@ -296,13 +295,13 @@ class Generator:
         sources = []
         for index in range(1, SOURCE_COUNT + 1):
             year = self.random.randint(FIRST_YEAR, LAST_YEAR + 1)
-            publisher_zh, publisher_en = self.random.choice(PLACES)
+            _place_zh, place_en = self.random.choice(PLACES)
             sources.append(
                 Source(
                     key=f"syn-source-{index:04d}",
                     kind=self.random.choice(SourceKind.values),
                     title=f"Synthetic report {index} on collective security ({year})",
-                    publisher=f"{publisher_en} Gazette",
+                    publisher=f"{place_en} Gazette",
                     published=self.partial_date(year)[0],
                     language=self.random.choice(SourceLanguage.values),
                     is_synthetic=True,
