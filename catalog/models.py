@@ -1,6 +1,8 @@
 """The catalog: states, their memberships, summits, exercises, crises and milestones,
 each tied by citations to the sources that state it."""
 
+import re
+
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -410,6 +412,7 @@ class Exercise(BilingualRecord):
 
 class Response(models.TextChoices):
     DEPLOYED = "deployed", _("forces deployed")
+    COLLECTIVE_MEASURES = "collective_measures", _("collective measures, no deployment named")
     DECLINED = "declined", _("request declined")
     STATEMENT = "statement", _("statement only")
     OFFERED = "offered", _("offered help")
@@ -527,6 +530,11 @@ CITABLE_MODELS = (
 )
 
 
+# The stored encyclopedia copies carry wiki link syntax, `[text](../Page/x.md "wikilink")`, and a verbatim
+# quote may start or end inside a link: a reader sees only the text.
+WIKI_LINK_TARGET_RE = re.compile(r'\]\([^)\s]*(?:\s+"[^"]*")?\)')
+
+
 class CitationQuerySet(models.QuerySet):
     def for_record(self, record):
         return self.filter(
@@ -599,6 +607,11 @@ class Citation(models.Model):
     def __str__(self):
         excerpt = self.quote if len(self.quote) <= 40 else self.quote[:39] + "…"
         return f"{self.source} — “{excerpt}”"
+
+    @property
+    def readable_quote(self):
+        """The quote as a reader sees it: wiki link markup, kept verbatim in `quote`, reduced to its text."""
+        return WIKI_LINK_TARGET_RE.sub("", self.quote).replace("[", "")
 
     def clean(self):
         super().clean()
