@@ -165,7 +165,8 @@ def test_every_record_names_its_public_url():
 
 def test_a_quote_reads_without_the_wiki_link_markup_it_keeps_verbatim():
     citation = Citation(
-        quote='1993年[格鲁吉亚](../Page/格鲁吉亚.md "wikilink")、[阿塞拜疆和](../Page/阿塞拜疆.md "wikilink")[白俄罗斯加入此条约'
+        quote='1993年[格鲁吉亚](../Page/格鲁吉亚.md "wikilink")、'
+        '[阿塞拜疆和](../Page/阿塞拜疆.md "wikilink")[白俄罗斯加入此条约'
     )
     assert citation.readable_quote == "1993年格鲁吉亚、阿塞拜疆和白俄罗斯加入此条约"
     assert Citation(quote='签署了该条约](../Page/格鲁吉亚.md "wikilink")，并于1994年生效').readable_quote == (
