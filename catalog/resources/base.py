@@ -187,6 +187,11 @@ class CatalogResource(resources.ModelResource):
                 {DELETE_COLUMN: f"Cannot delete: still used by {'; '.join(users)}."}
             ) from None
 
+    def after_import_row(self, row, row_result, **kwargs):
+        progress = kwargs.get("progress")
+        if progress is not None:
+            progress()
+
     def before_save_instance(self, instance, row, **kwargs):
         self.set_history(instance, kwargs)
 

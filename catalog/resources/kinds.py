@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from import_export import fields
+from import_export.instance_loaders import ModelInstanceLoader
 
 from ..dates import PartialDateField
 from ..models import (
@@ -365,6 +366,7 @@ class CitationResource(CatalogResource):
     class Meta(CatalogResource.Meta):
         model = Citation
         import_id_fields = ("record_kind", "record_key", "source", "field", "quote")
+        instance_loader_class = ModelInstanceLoader  # unused: get_instance() looks citations up
         fields = ("record_kind", "record_key", "source", "field", "quote", "section", "note", *TAIL)
 
     def __init__(self, **kwargs):
