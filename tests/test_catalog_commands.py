@@ -15,8 +15,9 @@ def run(*args):
     call_command(*args, verbosity=1)
 
 
+@pytest.mark.usefixtures("any_catalog")
 @pytest.mark.parametrize("name", ["catalog.xlsx", "catalog.json", "catalog/"])
-def test_catalog_exported_and_imported_into_an_empty_database_holds_the_same_records(catalog, tmp_path, name):
+def test_catalog_exported_and_imported_into_an_empty_database_holds_the_same_records(tmp_path, name):
     before = snapshot()
     path = str(tmp_path / name)
     run("export_catalog", path)
