@@ -50,6 +50,8 @@ class SpreadsheetMixin(ImportExportMixin):
     def add_data_read_fail_error_to_form(self, form, error):
         if isinstance(error, UnreadableFile):
             message = str(error)
+        elif isinstance(error, UnicodeDecodeError):
+            message = _("This file is not UTF-8 text, so it is not a csv or json file.")
         else:
             message = _("This file cannot be read in the format chosen: it is not an xlsx, csv or json file.")
         form.add_error("import_file", message)
