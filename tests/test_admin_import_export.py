@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import clear_url_caches, reverse
 
 from catalog.models import Citation, Exercise, Membership, State
 from tests.factories import make_citation, make_exercise, make_membership, make_source, make_state
@@ -67,6 +67,9 @@ def export(client, model, format):
 def english_admin(settings):
     """Messages are compared in English (the admin follows the browser, else zh-hans)."""
     settings.LANGUAGE_CODE = "en"
+    yield
+    # URL reversing caches the language prefix by LANGUAGE_CODE: drop what "en" left behind.
+    clear_url_caches()
 
 
 @pytest.fixture

@@ -82,9 +82,10 @@ class CatalogResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         """Check the file as a whole; on a problem, report it and import no row at all."""
+        store = {}  # related records, read once per import and shared by every column
         for field in self.fields.values():
             if isinstance(field.widget, _KeyLookup):
-                field.widget.reset()
+                field.widget.reset(store)
         problems = self.file_problems(dataset)
         if problems:
             dataset.wipe()

@@ -64,15 +64,17 @@ class _KeyLookup:
         self.field = field
         self.label = label
         self.normalize = normalize
-        self._records = None
+        self.reset()
 
-    def reset(self):
-        self._records = None
+    def reset(self, store=None):
+        """Forget loaded records; widgets given the same `store` share one lookup."""
+        self._store = {} if store is None else store
 
     def records(self):
-        if self._records is None:
-            self._records = {str(getattr(obj, self.field)): obj for obj in self.model.objects.all()}
-        return self._records
+        key = (self.model, self.field)
+        if key not in self._store:
+            self._store[key] = {str(getattr(obj, self.field)): obj for obj in self.model.objects.all()}
+        return self._store[key]
 
     def key_of(self, obj):
         return str(getattr(obj, self.field))
