@@ -29,6 +29,18 @@ def test_catalog_exported_and_imported_into_an_empty_database_holds_the_same_rec
     assert snapshot() == before
 
 
+def test_a_catalog_with_empty_kinds_round_trips(tmp_path, capsys):
+    make_state("KZ")
+    before = snapshot()
+    run("export_catalog", str(tmp_path / "catalog.xlsx"))
+    empty_catalog()
+
+    run("import_catalog", str(tmp_path / "catalog.xlsx"))
+
+    assert "exercises: 0 created, 0 updated, 0 unchanged, 0 deleted, 0 errors" in capsys.readouterr().out
+    assert snapshot() == before
+
+
 def test_xlsx_export_has_one_sheet_per_kind_in_dependency_order(tmp_path):
     build_catalog()
     run("export_catalog", str(tmp_path / "catalog.xlsx"))
