@@ -126,7 +126,9 @@ class CatalogFilterSet(django_filters.FilterSet):
         for name, phrase in self.state_phrases():
             states = data.get(name)
             if states:
-                phrases.append(phrase % {"states": "、".join(str(state) for state in states)})
+                phrases.append(
+                    phrase % {"states": self.list_separator().join(str(state) for state in states)}
+                )
         kind = data.get("kind")
         if kind and "kind" in self.filters:
             label = dict(self.filters["kind"].extra.get("choices") or self.kind_choices()).get(kind, kind)
@@ -151,7 +153,11 @@ class CatalogFilterSet(django_filters.FilterSet):
     def heading(self, count):
         words = self.noun(count) % {"count": count}
         phrases = self.describe()
-        return ", ".join([words, *phrases]) if phrases else words
+        separator = ", " if self.language().startswith("en") else "，"
+        return separator.join([words, *phrases])
+
+    def list_separator(self):
+        return ", " if self.language().startswith("en") else "、"
 
     @staticmethod
     def language():
@@ -200,22 +206,20 @@ class CatalogFilterSet(django_filters.FilterSet):
         counts = dict(self.qs.order_by().values_list(field).annotate(n=Count("pk")))
         return self.facet("kind", label, counts, dict(choices))
 
-    def state_facet(self, label, *relations):
+    def state_facet(self, label, *relations, name="state"):
         """Results per state over one or more many-valued relations, each result counted once."""
         pks = self.qs.order_by().values("pk")
         pairs = set()
         for relation in relations:
             through = getattr(self.queryset.model, relation).through
             source = f"{self.queryset.model._meta.model_name}_id"
-            if self.queryset.model is ExerciseSeries:
-                source = "exerciseseries_id"
             pairs |= set(through.objects.filter(**{f"{source}__in": pks}).values_list("state_id", source))
         counts = Counter(state_id for state_id, _record in pairs)
         states = State.objects.filter(pk__in=counts)
         codes = {state.pk: state for state in states}
         by_code = {codes[pk].code.code: n for pk, n in counts.items() if pk in codes}
         names = {state.code.code: state.name for state in states}
-        return self.facet("state", label, by_code, names)
+        return self.facet(name, label, by_code, names)
 
 
 def exists_state(relation_model, record_field, value):
@@ -321,6 +325,8 @@ class SummitFilter(CatalogFilterSet):
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
 
     def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
         return queryset.filter(Q(host__in=value) | exists_state(Summit.participants.through, "summit", value))
 
     def facets(self):
@@ -393,19 +399,23 @@ class ExerciseFilter(CatalogFilterSet):
         return queryset.filter(series__key=value)
 
     def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
         return queryset.filter(
             exists_state(Exercise.hosts.through, "exercise", value)
             | exists_state(Exercise.participants.through, "exercise", value)
         )
 
     def filter_host(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
         return queryset.filter(exists_state(Exercise.hosts.through, "exercise", value))
 
     def facets(self):
         series = self.choice_facet("series__key", _("Series"), self.kind_choices())
-        hosts = self.state_facet(_("Host state"), "hosts")
+        hosts = self.state_facet(_("Host state"), "hosts", name="host")
         involved = self.state_facet(_("Host or participant"), "hosts", "participants")
-        return [series, ("host", *hosts[1:]), involved]
+        return [series, hosts, involved]
 
 
 class CrisisFilter(CatalogFilterSet):
@@ -449,6 +459,8 @@ class CrisisFilter(CatalogFilterSet):
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("start", "end"))
 
     def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
         return queryset.filter(exists_state(Crisis.states.through, "crisis", value))
 
     def facets(self):
@@ -477,6 +489,8 @@ class MilestoneFilter(CatalogFilterSet):
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
 
     def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
         return queryset.filter(exists_state(Milestone.states.through, "milestone", value))
 
 

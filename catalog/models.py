@@ -53,7 +53,8 @@ class PublicQuerySet(KeyedQuerySet):
     list_prefetch = ()
 
     def public(self):
-        return self.select_related(*self.list_select).prefetch_related(*self.list_prefetch)
+        queryset = self.select_related(*self.list_select) if self.list_select else self.all()
+        return queryset.prefetch_related(*self.list_prefetch)
 
     def with_citations(self):
         return self.prefetch_related(

@@ -16,9 +16,10 @@ from django.http import Http404, HttpResponseServerError
 from django.template import loader
 from django.utils import translation
 from django.utils.html import format_html, format_html_join, linebreaks
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
+from django_countries.fields import Country
 
 from . import filters
 from .dates import PartialDateField, format_partial_date
@@ -84,7 +85,7 @@ class References:
         for field, group in by_field.items():
             claims = {citation.quote.strip() for citation in group}
             if (len(group) > 1 and len(claims) > 1) or any(citation.note for citation in group):
-                disputes.append((labels.get(field, field or _gettext("the record as a whole")), group))
+                disputes.append((labels.get(field, field or gettext("the record as a whole")), group))
         return cls(citations, dict(by_field), disputes)
 
 
@@ -107,6 +108,8 @@ def render_value(record, name):
     value = getattr(record, name)
     if value in (None, ""):
         return ""
+    if isinstance(value, Country):
+        return value.code
     if isinstance(field, PartialDateField):
         return format_partial_date(value, language())
     if field.is_relation:
@@ -506,7 +509,7 @@ class TimelineView(TemplateView):
             for membership in memberships:
                 role = membership.get_role_display()
                 if membership.start:
-                    title = _gettext("%(state)s: %(role)s from this date") % {
+                    title = gettext("%(state)s: %(role)s from this date") % {
                         "state": membership.state,
                         "role": role,
                     }
@@ -514,7 +517,7 @@ class TimelineView(TemplateView):
                         Event(membership.start, "membership", labels["membership"], title, membership)
                     )
                 if membership.end:
-                    title = _gettext("%(state)s: %(role)s period ends") % {
+                    title = gettext("%(state)s: %(role)s period ends") % {
                         "state": membership.state,
                         "role": role,
                     }
