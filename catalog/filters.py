@@ -264,7 +264,7 @@ class MembershipFilter(CatalogFilterSet):
     )
     year_from = YearFilter(label=_("From year"), method="filter_year_from")
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
-    state = StateCodeFilter(label=_("State"), field_name="state")
+    state = StateCodeFilter(label=_("State"), method="filter_state")
     kind = django_filters.ChoiceFilter(label=_("Role"), field_name="role", choices=Role.choices)
     in_force = PartialDateFilter(label=_("In force on"), method="filter_in_force")
     sort = SortFilter(
@@ -282,6 +282,9 @@ class MembershipFilter(CatalogFilterSet):
 
     def state_phrases(self):
         return [("state", _("of %(states)s"))]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(state__in=value) if value else queryset
 
     def filter_in_force(self, queryset, name, value):
         """Periods that cover any day of `value` (a year, month or day), reading each stored date
