@@ -11,6 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.db.models.functions import Left, Length
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -31,7 +32,10 @@ from .models import (
     SummitKind,
 )
 
-YEAR_WIDGET = forms.NumberInput(attrs={"inputmode": "numeric", "min": 1900, "max": 2100})
+# Text inputs with a numeric keyboard: a number input would hide a mistyped value ("20l0")
+# from the reader while its error is shown.
+YEAR_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+COUNT_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
 
 
 class YearFilter(django_filters.NumberFilter):
@@ -61,6 +65,14 @@ class SortFilter(django_filters.OrderingFilter):
         self.default = tuple(default)
         kwargs.setdefault("label", _("Sort by"))
         super().__init__(*args, **kwargs)
+
+    def build_choices(self, fields, labels):
+        """Labels stay lazy, so the choices read in the language of each request."""
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices += [(param, label), (f"-{param}", format_lazy("{} ({})", label, _("descending")))]
+        return choices
 
     def filter(self, qs, value):
         ordering = [self.get_ordering_value(param) for param in value] if value else list(self.default)
@@ -364,10 +376,10 @@ class ExerciseFilter(CatalogFilterSet):
     host = StateCodeFilter(label=_("Host state"), method="filter_host")
     kind = django_filters.ChoiceFilter(label=_("Series"), method="filter_series", choices=[])
     troops_min = django_filters.NumberFilter(
-        label=_("At least troops"), field_name="troops", lookup_expr="gte", min_value=0
+        label=_("At least troops"), field_name="troops", lookup_expr="gte", min_value=0, widget=COUNT_WIDGET
     )
     troops_max = django_filters.NumberFilter(
-        label=_("At most troops"), field_name="troops", lookup_expr="lte", min_value=0
+        label=_("At most troops"), field_name="troops", lookup_expr="lte", min_value=0, widget=COUNT_WIDGET
     )
     sort = SortFilter(
         fields=(("date", "date"), ("name_en", "name"), ("series__name_en", "series"), ("troops", "troops")),
@@ -433,10 +445,18 @@ class CrisisFilter(CatalogFilterSet):
     state = StateCodeFilter(label=_("State involved"), method="filter_state")
     kind = django_filters.ChoiceFilter(label=_("Response"), field_name="response", choices=Response.choices)
     troops_min = django_filters.NumberFilter(
-        label=_("At least troops"), field_name="troops_deployed", lookup_expr="gte", min_value=0
+        label=_("At least troops"),
+        field_name="troops_deployed",
+        lookup_expr="gte",
+        min_value=0,
+        widget=COUNT_WIDGET,
     )
     troops_max = django_filters.NumberFilter(
-        label=_("At most troops"), field_name="troops_deployed", lookup_expr="lte", min_value=0
+        label=_("At most troops"),
+        field_name="troops_deployed",
+        lookup_expr="lte",
+        min_value=0,
+        widget=COUNT_WIDGET,
     )
     sort = SortFilter(
         fields=(

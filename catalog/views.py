@@ -478,8 +478,20 @@ class TimelineForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    year_from = forms.IntegerField(label=_("From year"), min_value=1000, max_value=9999, required=False)
-    year_to = forms.IntegerField(label=_("To year"), min_value=1000, max_value=9999, required=False)
+    year_from = forms.IntegerField(
+        label=_("From year"),
+        min_value=1000,
+        max_value=9999,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    year_to = forms.IntegerField(
+        label=_("To year"),
+        min_value=1000,
+        max_value=9999,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
 
 
 class TimelineView(TemplateView):
