@@ -152,6 +152,21 @@ def test_home_chart_draws_one_linked_bar_per_period_coloured_by_role(client, cat
     assert texts(response, "title")[1] == "历年成员资格"  # the <svg>'s own title, after the page's
 
 
+def test_state_page_chart_shows_only_that_state_with_a_table_alternative(client, catalog):
+    response = client.get("/states/UZ/")
+    bars = [attrs["aria-label"] for attrs, _t in elements(response, "a") if "aria-label" in attrs]
+    assert bars == [
+        "乌兹别克斯坦：成员国，1994年4月20日–1999年4月",
+        "乌兹别克斯坦：成员国，2006年8月16日–2012年12月",
+    ]
+    summary_rows = [text for text in texts(response, "tr") if text.startswith("乌兹别克斯坦")]
+    assert summary_rows == [
+        "乌兹别克斯坦成员国1994年4月20日1999年4月",
+        "乌兹别克斯坦成员国2006年8月16日2012年12月",
+    ]
+    assert texts(response, "desc")
+
+
 def test_list_page_has_a_captioned_table_with_sortable_headers(client, catalog):
     response = client.get(reverse("catalog:exercise_list"), {"state": "KZ"})
     assert response.status_code == 200

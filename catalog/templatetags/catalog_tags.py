@@ -6,6 +6,7 @@ import datetime
 from django import template
 from django.urls import translate_url
 from django.utils import translation
+from django.utils.translation import gettext
 
 from catalog.dates import PartialDate, format_partial_date
 
@@ -16,17 +17,6 @@ register = template.Library()
 def partial_date(value):
     """`2010-06` as 2010年6月 or June 2010, at the precision it was recorded."""
     return format_partial_date(value, translation.get_language() or "zh-hans")
-
-
-@register.filter
-def period(record, fields="start,end"):
-    """A start–end span at each date's precision; an open end reads as "–" followed by nothing."""
-    start_field, end_field = fields.split(",")
-    start = partial_date(getattr(record, start_field))
-    end = partial_date(getattr(record, end_field))
-    if end:
-        return f"{start}–{end}"
-    return f"{start}–" if end_field in ("end",) else start
 
 
 @register.simple_tag(takes_context=True)
@@ -95,8 +85,13 @@ def membership_chart(context, memberships, caption=""):
                 "x": x(start),
                 "width": max(round(x(end) - x(start), 1), 2),
                 "role": membership.role,
-                "label": f"{state.name}: {membership.get_role_display()}, "
-                f"{partial_date(membership.start)}–{partial_date(membership.end)}",
+                "label": gettext("%(state)s: %(role)s, %(start)s–%(end)s")
+                % {
+                    "state": state.name,
+                    "role": membership.get_role_display(),
+                    "start": partial_date(membership.start),
+                    "end": partial_date(membership.end) or gettext("ongoing"),
+                },
             }
         )
     for index, row in enumerate(rows):
