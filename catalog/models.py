@@ -47,6 +47,49 @@ class KeyedManager(models.Manager.from_queryset(KeyedQuerySet)):
     pass
 
 
+class PublicQuerySet(KeyedQuerySet):
+    """What the public pages read: `public()` owns the joins a list row needs,
+    `with_citations()` adds the citations and their sources a detail page shows."""
+
+    list_select = ()
+    list_prefetch = ()
+
+    def public(self):
+        queryset = self.select_related(*self.list_select) if self.list_select else self.all()
+        return queryset.prefetch_related(*self.list_prefetch)
+
+    def with_citations(self):
+        return self.prefetch_related(
+            models.Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        )
+
+
+class MembershipQuerySet(PublicQuerySet):
+    list_select = ("state",)
+
+
+class SummitQuerySet(PublicQuerySet):
+    list_select = ("host",)
+    list_prefetch = ("absentees",)
+
+
+class SeriesQuerySet(PublicQuerySet):
+    pass
+
+
+class ExerciseQuerySet(PublicQuerySet):
+    list_select = ("series",)
+    list_prefetch = ("hosts", "participants")
+
+
+class CrisisQuerySet(PublicQuerySet):
+    list_prefetch = ("states",)
+
+
+class MilestoneQuerySet(PublicQuerySet):
+    list_prefetch = ("states",)
+
+
 class BilingualRecord(models.Model):
     """Fields every dated catalog record shares: a stable key, names and descriptions in
     both languages, a note for editors and readers, and its citations."""
@@ -146,7 +189,9 @@ class Source(models.Model):
         return (self.key,)
 
 
-class StateQuerySet(models.QuerySet):
+class StateQuerySet(PublicQuerySet):
+    list_prefetch = ("memberships",)
+
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
@@ -222,7 +267,7 @@ class Membership(models.Model):
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
 
-    objects = KeyedManager()
+    objects = MembershipQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -319,6 +364,7 @@ class Summit(BilingualRecord):
     decisions_zh = models.TextField(_("decisions (Chinese)"), blank=True)
     decisions_en = models.TextField(_("decisions (English)"), blank=True)
 
+    objects = SummitQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -353,6 +399,7 @@ class ExerciseSeries(BilingualRecord):
     frequency_zh = models.CharField(_("frequency (Chinese)"), max_length=100, blank=True)
     frequency_en = models.CharField(_("frequency (English)"), max_length=100, blank=True)
 
+    objects = SeriesQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -392,6 +439,7 @@ class Exercise(BilingualRecord):
     purpose_zh = models.TextField(_("trained for (Chinese)"), blank=True)
     purpose_en = models.TextField(_("trained for (English)"), blank=True)
 
+    objects = ExerciseQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -445,6 +493,7 @@ class Crisis(BilingualRecord):
     outcome_zh = models.TextField(_("what happened (Chinese)"), blank=True)
     outcome_en = models.TextField(_("what happened (English)"), blank=True)
 
+    objects = CrisisQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -499,6 +548,7 @@ class Milestone(BilingualRecord):
         State, blank=True, related_name="milestones", verbose_name=_("states involved")
     )
 
+    objects = MilestoneQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
