@@ -9,7 +9,6 @@ from django.views.generic import TemplateView
 from catalog.sitemaps import sitemaps
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path(
@@ -18,7 +17,9 @@ urlpatterns = [
         name="robots",
     ),
 ]
+# The admin speaks the editor's language too: /admin/ in Chinese, /en/admin/ in English.
 urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
     path("", include("catalog.urls")),
     prefix_default_language=False,
 )
