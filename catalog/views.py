@@ -12,16 +12,18 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponseServerError
+from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
 from django.template import loader
 from django.utils import translation
 from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_countries.fields import Country
 
-from . import filters
+from . import downloads, filters
 from .dates import PartialDateField, format_partial_date
 from .models import (
     Citation,
@@ -81,11 +83,14 @@ class References:
         for number, citation in enumerate(citations, start=1):
             citation.number = number
             by_field[base_field(citation.field)].append(citation)
-        disputes = []
-        for field, group in by_field.items():
-            claims = {citation.quote.strip() for citation in group}
-            if (len(group) > 1 and len(claims) > 1) or any(citation.note for citation in group):
-                disputes.append((labels.get(field, field or gettext("the record as a whole")), group))
+        # Sources differ on a field when several sources back it and the curator noted how they differ.
+        disputes = [
+            (labels.get(field, field), group)
+            for field, group in by_field.items()
+            if field
+            and len({citation.source_id for citation in group}) > 1
+            and any(citation.note for citation in group)
+        ]
         return cls(citations, dict(by_field), disputes)
 
 
@@ -100,7 +105,7 @@ def render_value(record, name):
     """The field's value as safe HTML, or "" when empty."""
     if name in LOCALIZED_LABELS:
         value = localized(record, name) if hasattr(record, f"{name}_en") else getattr(record, name)
-        return format_html("{}", linebreaks(value)) if value else ""
+        return mark_safe(linebreaks(value, autoescape=True)) if value else ""
     field = record._meta.get_field(name)
     if field.many_to_many:
         related = list(getattr(record, name).all())
@@ -157,6 +162,30 @@ class CatalogListView(ListView):
 
     def base_queryset(self):
         return self.model.objects.public()
+
+    def get(self, request, *args, **kwargs):
+        if "format" in request.GET:
+            return self.download(request.GET["format"])
+        return super().get(request, *args, **kwargs)
+
+    def download(self, format):
+        """The current results, filters and sort applied, as a spreadsheet (every page at once)."""
+        if format not in downloads.FORMATS:
+            return HttpResponseBadRequest(
+                gettext("Unknown download format “%(format)s”: use csv, xlsx or json.") % {"format": format},
+                content_type="text/plain; charset=utf-8",
+            )
+        filterset = self.filterset_class(self.request.GET, queryset=self.model.objects.all())
+        if not filterset.is_valid():
+            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
+            return HttpResponseBadRequest(
+                gettext("These filters could not be applied: %(problems)s") % {"problems": problems},
+                content_type="text/plain; charset=utf-8",
+            )
+        with translation.override("en"):
+            name = slugify(str(self.model._meta.verbose_name_plural))
+        filename = f"{name}-{datetime.date.today():%Y-%m-%d}"
+        return downloads.download(filterset.qs, self.model, format, filename)
 
     def get_queryset(self):
         self.filterset = self.filterset_class(self.request.GET, queryset=self.base_queryset())

@@ -91,3 +91,39 @@ def test_download_queries_do_not_grow_with_rows(exercises, django_assert_max_num
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError, match="Unknown download format 'html'"):
         download(Exercise.objects.all(), Exercise, "html", "x")
+
+
+def test_a_list_page_downloads_its_current_results_with_filters_and_sort(client, exercises):
+    response = client.get("/exercises/", {"year_from": "2009", "sort": "-date", "format": "csv", "page": "2"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="exercises-')
+    rows = list(csv.DictReader(io.StringIO(body(response).decode("utf-8-sig"))))
+    assert [row["key"] for row in rows] == ["other-2010", "kanal-2009"]
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx", "json"])
+def test_every_list_page_offers_each_format(client, exercises, format):
+    for path in ("/states/", "/memberships/", "/summits/", "/exercises/", "/crises/", "/sources/"):
+        response = client.get(path, {"format": format})
+        assert response.status_code == 200, path
+        assert response["Content-Disposition"].endswith(f'.{format}"'), path
+
+
+def test_the_list_page_links_its_downloads_with_the_filters_kept(client, exercises):
+    html = client.get("/exercises/", {"host": "KZ", "page": "1"}).content.decode()
+    assert 'href="?host=KZ&amp;format=csv"' in html
+    assert 'href="?host=KZ&amp;format=xlsx"' in html
+
+
+def test_a_download_with_an_invalid_filter_is_a_400_naming_the_filter(client, exercises):
+    response = client.get("/en/exercises/", {"year_from": "abc", "format": "csv"})
+    assert response.status_code == 400
+    assert "year_from" in response.content.decode()
+
+
+def test_an_unknown_download_format_is_a_400(client, exercises):
+    response = client.get("/en/exercises/", {"format": "pdf"})
+    assert response.status_code == 400
+    assert response.content.decode() == "Unknown download format “pdf”: use csv, xlsx or json."

@@ -416,3 +416,31 @@ def test_every_page_costs_the_same_queries_with_few_and_with_hundreds_of_records
     many = {url: query_count(client, url) for url in PAGES}
     assert many == few
     assert max(few.values()) <= 14
+
+
+def test_long_text_shows_as_paragraphs_with_markup_escaped(client, db):
+    exercise = make_exercise(description_zh="第一阶段在亚美尼亚。\n\n第二阶段<b>在莫斯科</b>。")
+    response = client.get(exercise.get_absolute_url())
+    html = response.content.decode()
+    assert "<p>第一阶段在亚美尼亚。</p>" in html
+    assert "<p>第二阶段&lt;b&gt;在莫斯科&lt;/b&gt;。</p>" in html
+    assert "&lt;p&gt;" not in html
+
+
+def test_citations_on_the_record_as_a_whole_are_not_shown_as_a_disagreement(client, db):
+    exercise = make_exercise()
+    make_citation(exercise, quote="第一段原文", note="另一种说法")
+    make_citation(exercise, quote="第二段原文")
+    response = client.get(exercise.get_absolute_url())
+    assert texts(response, "div", **{"class": "dispute"}) == []
+    assert len(texts(response, "blockquote", **{"class": "quote"})) == 2
+
+
+def test_one_field_backed_by_sources_that_differ_shows_both_claims(client, db):
+    exercise = make_exercise(troops=10000)
+    make_citation(exercise, quote="包括10000多名士兵", field="troops")
+    make_citation(exercise, quote="涉及 1万多名士兵", field="troops", note="说法为1万多名")
+    response = client.get(exercise.get_absolute_url())
+    disputes = texts(response, "div", **{"class": "dispute"})
+    assert len(disputes) == 1
+    assert "包括10000多名士兵" in disputes[0] and "涉及 1万多名士兵" in disputes[0]
