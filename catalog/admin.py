@@ -1,11 +1,24 @@
 from django import forms
 from django.contrib import admin
-from django.contrib.contenttypes.admin import GenericTabularInline
+from django.contrib.contenttypes.admin import GenericStackedInline, GenericTabularInline
 from django.db.models import Count
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Citation, Crisis, Exercise, ExerciseSeries, Membership, Milestone, Source, State, Summit
+from .images import DISPLAY_SIZE, EMBLEM_SIZE, THUMBNAIL_SIZE, CleanImageField
+from .models import (
+    Citation,
+    Crisis,
+    Exercise,
+    ExerciseSeries,
+    Membership,
+    Milestone,
+    Photo,
+    Source,
+    State,
+    Summit,
+)
 
 admin.site.site_header = _("CSTO catalog administration")
 admin.site.site_title = _("CSTO catalog")
@@ -24,11 +37,47 @@ class CitationInline(GenericTabularInline):
         return super().get_queryset(request).select_related("source")
 
 
+# simple-history's list of versions without its one inline style, which the CSP blocks.
+HISTORY_LIST_TEMPLATE = "admin/catalog/object_history_list.html"
+
+
+class PhotoForm(forms.ModelForm):
+    image = CleanImageField(
+        label=_("image"), renditions={"display": DISPLAY_SIZE, "thumbnail": THUMBNAIL_SIZE}
+    )
+
+    class Meta:
+        model = Photo
+        fields = ("image", "alt_zh", "alt_en", "caption_zh", "caption_en", "credit", "position")
+
+    def save(self, commit=True):
+        if "image" in self.changed_data:
+            renditions = self.cleaned_data["image"].renditions
+            self.instance.display = renditions["display"]
+            self.instance.thumbnail = renditions["thumbnail"]
+        return super().save(commit)
+
+
+class PhotoInline(GenericStackedInline):
+    model = Photo
+    form = PhotoForm
+    extra = 0
+    fields = ("preview", "image", ("alt_zh", "alt_en"), ("caption_zh", "caption_en"), "credit", "position")
+    readonly_fields = ("preview",)
+
+    @admin.display(description=_("thumbnail"))
+    def preview(self, obj):
+        if not obj.thumbnail:
+            return "—"
+        return format_html('<img src="{}" alt="{}">', obj.thumbnail.url, obj.alt)
+
+
 class CatalogAdmin(SimpleHistoryAdmin):
     """Shared by every catalog kind: citations inline, and a count of them in the list."""
 
     inlines = (CitationInline,)
     save_on_top = True
+    object_history_list_template = HISTORY_LIST_TEMPLATE
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(citation_count=Count("citations", distinct=True))
@@ -47,19 +96,29 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
+    object_history_list_template = HISTORY_LIST_TEMPLATE
     list_display = ("title", "kind", "publisher", "published", "language", "key")
     list_filter = ("kind", "language")
     search_fields = ("key", "title", "publisher", "document")
     prepopulated_fields = {"key": ("title",)}
 
 
+class StateForm(forms.ModelForm):
+    emblem = CleanImageField(label=_("emblem or flag"), required=False, max_size=EMBLEM_SIZE)
+
+    class Meta:
+        model = State
+        fields = ("emblem",)
+
+
 @admin.register(State)
 class StateAdmin(CatalogAdmin):
+    form = StateForm
     list_display = ("name_zh", "name_en", "code", "membership_count", "citation_count")
     search_fields = ("code", "name_zh", "name_en", "description_zh", "description_en")
     inlines = (MembershipInline, CitationInline)
     fieldsets = (
-        (None, {"fields": ("code", "name_zh", "name_en")}),
+        (None, {"fields": ("code", "name_zh", "name_en", "emblem")}),
         (_("Description"), {"fields": ("description_zh", "description_en")}),
         (
             _("Further facts"),
@@ -119,6 +178,7 @@ class SummitForm(forms.ModelForm):
 
 @admin.register(Summit)
 class SummitAdmin(CatalogAdmin):
+    inlines = (CitationInline, PhotoInline)
     form = SummitForm
     list_display = ("name_zh", "name_en", "date", "kind", "city_zh", "host", "citation_count")
     list_filter = ("kind", "host")
@@ -157,6 +217,7 @@ class ExerciseSeriesAdmin(CatalogAdmin):
 
 @admin.register(Exercise)
 class ExerciseAdmin(CatalogAdmin):
+    inlines = (CitationInline, PhotoInline)
     list_display = ("name_zh", "name_en", "date", "series", "troops", "aircraft", "citation_count")
     list_filter = ("series", "hosts")
     list_select_related = ("series",)
@@ -180,6 +241,7 @@ class ExerciseAdmin(CatalogAdmin):
 
 @admin.register(Crisis)
 class CrisisAdmin(CatalogAdmin):
+    inlines = (CitationInline, PhotoInline)
     list_display = ("name_zh", "name_en", "start", "end", "response", "troops_deployed", "citation_count")
     list_filter = ("response", "states")
     search_fields = BILINGUAL_SEARCH + ("outcome_zh", "outcome_en", "requesters_zh", "requesters_en")
@@ -220,6 +282,7 @@ class MilestoneAdmin(CatalogAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(SimpleHistoryAdmin):
+    object_history_list_template = HISTORY_LIST_TEMPLATE
     list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
     list_filter = ("content_type", "source", "field")
     list_select_related = ("source", "content_type")
