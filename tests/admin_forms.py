@@ -19,7 +19,7 @@ def admin_form_data(response):
     form = response.context["adminform"].form
     for name in form.fields:
         _put(data, name, form[name].value())
-    inlines = response.context["inline_admin_formsets"] if "inline_admin_formsets" in response.context else []
+    inlines = response.context.get("inline_admin_formsets", [])
     for inline in inlines:
         formset = inline.formset
         management = formset.management_form
