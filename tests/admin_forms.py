@@ -1,8 +1,10 @@
 """Build the POST data an admin change form would send, from the page the admin rendered."""
 
+from django.db.models.fields.files import FieldFile
+
 
 def _put(data, name, value):
-    if value is None or hasattr(value, "url") or value is False and name.endswith("-DELETE"):
+    if value is None or isinstance(value, FieldFile) or value is False and name.endswith("-DELETE"):
         return
     if isinstance(value, list | tuple):
         data[name] = [str(item) for item in value]
