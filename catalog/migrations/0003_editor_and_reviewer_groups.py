@@ -18,9 +18,13 @@ NOT_DELETED_BY_EDITORS = {"source", "historicalsource"}
 
 def catalog_permissions(apps):
     app_config = apps.get_app_config("catalog")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    # create_permissions skips an app without a models module, as migration states have none.
+    models_module = getattr(app_config, "models_module", None)
+    app_config.models_module = models_module or True
+    try:
+        create_permissions(app_config, apps=apps, verbosity=0)
+    finally:
+        app_config.models_module = models_module
     Permission = apps.get_model("auth", "Permission")
     return Permission.objects.filter(content_type__app_label="catalog").select_related("content_type")
 
