@@ -1,13 +1,18 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
 from django.contrib.contenttypes.admin import GenericStackedInline, GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import CatalogExportForm, CatalogImportForm
 from .images import DISPLAY_SIZE, EMBLEM_SIZE, THUMBNAIL_SIZE, CleanImageField
 from .models import (
     Citation,
@@ -21,12 +26,66 @@ from .models import (
     State,
     Summit,
 )
+from .resources import FORMATS, RESOURCE_FOR_MODEL, UnreadableFile
 
 admin.site.site_header = _("CSTO catalog administration")
 admin.site.site_title = _("CSTO catalog")
 admin.site.index_title = _("Catalog")
 
 BILINGUAL_SEARCH = ("key", "name_zh", "name_en", "description_zh", "description_en")
+
+
+class SpreadsheetMixin(ImportExportMixin):
+    """Import and export on the changelist, in xlsx, csv and json only, by natural keys.
+
+    Importing needs the add and change permissions of the kind, exporting the view one; a
+    file with any invalid row writes nothing, at the preview or at the confirm step.
+    """
+
+    import_form_class = CatalogImportForm
+    export_form_class = CatalogExportForm
+    import_error_display = ("message",)
+    formats = FORMATS
+    import_formats = FORMATS
+    export_formats = FORMATS
+
+    def get_resource_classes(self, request):
+        return [RESOURCE_FOR_MODEL[self.model]]
+
+    def has_import_permission(self, request):
+        change = f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}"
+        return super().has_import_permission(request) and request.user.has_perm(change)
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.pop("request", None)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def add_data_read_fail_error_to_form(self, form, error):
+        if isinstance(error, UnreadableFile):
+            message = str(error)
+        elif isinstance(error, UnicodeDecodeError):
+            message = _("This file is not UTF-8 text, so it is not a csv or json file.")
+        else:
+            message = _("This file cannot be read in the format chosen: it is not an xlsx, csv or json file.")
+        form.add_error("import_file", message)
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            messages.error(
+                request, _("Nothing was imported: the file has errors. Upload it again to see them.")
+            )
+            return self.changelist_redirect()
+        return super().process_result(result, request)
+
+    def changelist_redirect(self):
+        return HttpResponseRedirect(
+            reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist",
+                current_app=self.admin_site.name,
+            )
+        )
 
 
 class CitationInline(GenericTabularInline):
@@ -88,7 +147,7 @@ class PhotoInline(GenericStackedInline):
         return format_html('<img src="{}" alt="{}">', obj.thumbnail.url, obj.alt)
 
 
-class CatalogAdmin(HistoryAdmin):
+class CatalogAdmin(SpreadsheetMixin, HistoryAdmin):
     """Shared by every catalog kind: citations inline, and a count of them in the list."""
 
     inlines = (CitationInline,)
@@ -110,7 +169,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(SpreadsheetMixin, HistoryAdmin):
     list_display = ("title", "kind", "publisher", "published", "language", "key")
     list_filter = ("kind", "language")
     search_fields = ("key", "title", "publisher", "document")
@@ -295,7 +354,7 @@ class MilestoneAdmin(CatalogAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(HistoryAdmin):
+class CitationAdmin(SpreadsheetMixin, HistoryAdmin):
     list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
     list_filter = ("content_type", "source", "field")
     list_select_related = ("source", "content_type")

@@ -1,6 +1,8 @@
 """The catalog: states, their memberships, summits, exercises, crises and milestones,
 each tied by citations to the sources that state it."""
 
+import re
+
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -43,6 +45,49 @@ class KeyedQuerySet(models.QuerySet):
 
 class KeyedManager(models.Manager.from_queryset(KeyedQuerySet)):
     pass
+
+
+class PublicQuerySet(KeyedQuerySet):
+    """What the public pages read: `public()` owns the joins a list row needs,
+    `with_citations()` adds the citations and their sources a detail page shows."""
+
+    list_select = ()
+    list_prefetch = ()
+
+    def public(self):
+        queryset = self.select_related(*self.list_select) if self.list_select else self.all()
+        return queryset.prefetch_related(*self.list_prefetch)
+
+    def with_citations(self):
+        return self.prefetch_related(
+            models.Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        )
+
+
+class MembershipQuerySet(PublicQuerySet):
+    list_select = ("state",)
+
+
+class SummitQuerySet(PublicQuerySet):
+    list_select = ("host",)
+    list_prefetch = ("absentees",)
+
+
+class SeriesQuerySet(PublicQuerySet):
+    pass
+
+
+class ExerciseQuerySet(PublicQuerySet):
+    list_select = ("series",)
+    list_prefetch = ("hosts", "participants")
+
+
+class CrisisQuerySet(PublicQuerySet):
+    list_prefetch = ("states",)
+
+
+class MilestoneQuerySet(PublicQuerySet):
+    list_prefetch = ("states",)
 
 
 class BilingualRecord(models.Model):
@@ -144,7 +189,9 @@ class Source(models.Model):
         return (self.key,)
 
 
-class StateQuerySet(models.QuerySet):
+class StateQuerySet(PublicQuerySet):
+    list_prefetch = ("memberships",)
+
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
@@ -226,7 +273,7 @@ class Membership(models.Model):
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
 
-    objects = KeyedManager()
+    objects = MembershipQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -324,6 +371,7 @@ class Summit(BilingualRecord):
     decisions_en = models.TextField(_("decisions (English)"), blank=True)
     photos = GenericRelation("catalog.Photo")
 
+    objects = SummitQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -358,6 +406,7 @@ class ExerciseSeries(BilingualRecord):
     frequency_zh = models.CharField(_("frequency (Chinese)"), max_length=100, blank=True)
     frequency_en = models.CharField(_("frequency (English)"), max_length=100, blank=True)
 
+    objects = SeriesQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -398,6 +447,7 @@ class Exercise(BilingualRecord):
     purpose_en = models.TextField(_("trained for (English)"), blank=True)
     photos = GenericRelation("catalog.Photo")
 
+    objects = ExerciseQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -418,6 +468,7 @@ class Exercise(BilingualRecord):
 
 class Response(models.TextChoices):
     DEPLOYED = "deployed", _("forces deployed")
+    COLLECTIVE_MEASURES = "collective_measures", _("collective measures, no deployment named")
     DECLINED = "declined", _("request declined")
     STATEMENT = "statement", _("statement only")
     OFFERED = "offered", _("offered help")
@@ -451,6 +502,7 @@ class Crisis(BilingualRecord):
     outcome_en = models.TextField(_("what happened (English)"), blank=True)
     photos = GenericRelation("catalog.Photo")
 
+    objects = CrisisQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -505,6 +557,7 @@ class Milestone(BilingualRecord):
         State, blank=True, related_name="milestones", verbose_name=_("states involved")
     )
 
+    objects = MilestoneQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -534,6 +587,11 @@ CITABLE_MODELS = (
     "crisis",
     "milestone",
 )
+
+
+# The stored encyclopedia copies carry wiki link syntax, `[text](../Page/x.md "wikilink")`, and a verbatim
+# quote may start or end inside a link: a reader sees only the text.
+WIKI_LINK_TARGET_RE = re.compile(r'\]\([^)\s]*(?:\s+"[^"]*")?\)')
 
 
 class CitationQuerySet(models.QuerySet):
@@ -608,6 +666,11 @@ class Citation(models.Model):
     def __str__(self):
         excerpt = self.quote if len(self.quote) <= 40 else self.quote[:39] + "…"
         return f"{self.source} — “{excerpt}”"
+
+    @property
+    def readable_quote(self):
+        """The quote as a reader sees it: wiki link markup, kept verbatim in `quote`, reduced to its text."""
+        return WIKI_LINK_TARGET_RE.sub("", self.quote).replace("[", "")
 
     def clean(self):
         super().clean()

@@ -161,3 +161,14 @@ def test_every_record_names_its_public_url():
     assert make_source(key="wiki").get_absolute_url() == "/sources/wiki/"
     with translation.override("en"):
         assert make_crisis(key="kz-2022").get_absolute_url() == "/en/crises/kz-2022/"
+
+
+def test_a_quote_reads_without_the_wiki_link_markup_it_keeps_verbatim():
+    citation = Citation(
+        quote='1993年[格鲁吉亚](../Page/格鲁吉亚.md "wikilink")、'
+        '[阿塞拜疆和](../Page/阿塞拜疆.md "wikilink")[白俄罗斯加入此条约'
+    )
+    assert citation.readable_quote == "1993年格鲁吉亚、阿塞拜疆和白俄罗斯加入此条约"
+    assert Citation(quote='签署了该条约](../Page/格鲁吉亚.md "wikilink")，并于1994年生效').readable_quote == (
+        "签署了该条约，并于1994年生效"
+    )

@@ -13,7 +13,7 @@ from .factories import make_exercise, make_source
 
 pytestmark = pytest.mark.django_db
 
-groups_migration = importlib.import_module("catalog.migrations.0003_editor_and_reviewer_groups")
+groups_migration = importlib.import_module("catalog.migrations.0004_editor_and_reviewer_groups")
 
 CATALOG_MODELS = [
     "state",

@@ -250,19 +250,17 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def chromium(monkeypatch):
+def chromium(playwright, monkeypatch):
+    """Debian's Chromium, driven through pytest-playwright's session (never a downloaded browser)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium is missing: `make browser` installs it.")
-    from playwright.sync_api import sync_playwright
-
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+    )
+    yield browser
+    browser.close()
 
 
 def admin_pages(exercise, state):

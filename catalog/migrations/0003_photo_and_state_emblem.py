@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ('catalog', '0002_crisis_collective_measures'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]
 

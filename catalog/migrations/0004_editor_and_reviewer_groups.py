@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("catalog", "0002_photo_and_state_emblem"),
+        ("catalog", "0003_photo_and_state_emblem"),
     ]
 
     operations = [migrations.RunPython(create_groups, delete_groups)]
