@@ -242,6 +242,9 @@ def test_list_page_answers_any_query_string_without_a_server_error(
 
 # Chromium: the admin's pages run under the CSP without a single violation.
 CHROMIUM = "/usr/bin/chromium"
+# Playwright's sync API keeps an event loop running for the whole session; Django would
+# refuse database calls from the test thread under it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 REPORT_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
   console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}`);
@@ -250,11 +253,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def chromium(playwright, monkeypatch):
+def chromium(playwright):
     """Debian's Chromium, driven through pytest-playwright's session (never a downloaded browser)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium is missing: `make browser` installs it.")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
