@@ -1,16 +1,31 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
-from django.contrib.contenttypes.admin import GenericTabularInline
+from django.contrib.contenttypes.admin import GenericStackedInline, GenericTabularInline
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import CatalogExportForm, CatalogImportForm
-from .models import Citation, Crisis, Exercise, ExerciseSeries, Membership, Milestone, Source, State, Summit
+from .images import DISPLAY_SIZE, EMBLEM_SIZE, THUMBNAIL_SIZE, CleanImageField
+from .models import (
+    Citation,
+    Crisis,
+    Exercise,
+    ExerciseSeries,
+    Membership,
+    Milestone,
+    Photo,
+    Source,
+    State,
+    Summit,
+)
 from .resources import FORMATS, RESOURCE_FOR_MODEL, UnreadableFile
 
 admin.site.site_header = _("CSTO catalog administration")
@@ -83,7 +98,56 @@ class CitationInline(GenericTabularInline):
         return super().get_queryset(request).select_related("source")
 
 
-class CatalogAdmin(SpreadsheetMixin, SimpleHistoryAdmin):
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, made safe for view-only users and the CSP.
+
+    Its revert view saves whatever form is posted to it after checking only the *view*
+    permission, so a reviewer could change a record by posting to it: a revert needs the
+    change permission here. Its list of versions is rendered without its inline style.
+    """
+
+    object_history_list_template = "admin/catalog/object_history_list.html"
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class PhotoForm(forms.ModelForm):
+    image = CleanImageField(
+        label=_("image"), renditions={"display": DISPLAY_SIZE, "thumbnail": THUMBNAIL_SIZE}
+    )
+
+    class Meta:
+        model = Photo
+        fields = ("image", "alt_zh", "alt_en", "caption_zh", "caption_en", "credit", "position")
+
+    def save(self, commit=True):
+        if "image" in self.changed_data:
+            renditions = self.cleaned_data["image"].renditions
+            self.instance.display = renditions["display"]
+            self.instance.thumbnail = renditions["thumbnail"]
+        return super().save(commit)
+
+
+class PhotoInline(GenericStackedInline):
+    model = Photo
+    form = PhotoForm
+    extra = 0
+    fields = ("preview", "image", ("alt_zh", "alt_en"), ("caption_zh", "caption_en"), "credit", "position")
+    readonly_fields = ("preview",)
+
+    @admin.display(description=_("thumbnail"))
+    def preview(self, obj):
+        if not obj.thumbnail:
+            return "—"
+        return format_html('<img src="{}" alt="{}">', obj.thumbnail.url, obj.alt)
+
+
+class CatalogAdmin(SpreadsheetMixin, HistoryAdmin):
     """Shared by every catalog kind: citations inline, and a count of them in the list."""
 
     inlines = (CitationInline,)
@@ -105,20 +169,29 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(SpreadsheetMixin, SimpleHistoryAdmin):
+class SourceAdmin(SpreadsheetMixin, HistoryAdmin):
     list_display = ("title", "kind", "publisher", "published", "language", "key")
     list_filter = ("kind", "language")
     search_fields = ("key", "title", "publisher", "document")
     prepopulated_fields = {"key": ("title",)}
 
 
+class StateForm(forms.ModelForm):
+    emblem = CleanImageField(label=_("emblem or flag"), required=False, max_size=EMBLEM_SIZE)
+
+    class Meta:
+        model = State
+        fields = ("emblem",)
+
+
 @admin.register(State)
 class StateAdmin(CatalogAdmin):
+    form = StateForm
     list_display = ("name_zh", "name_en", "code", "membership_count", "citation_count")
     search_fields = ("code", "name_zh", "name_en", "description_zh", "description_en")
     inlines = (MembershipInline, CitationInline)
     fieldsets = (
-        (None, {"fields": ("code", "name_zh", "name_en")}),
+        (None, {"fields": ("code", "name_zh", "name_en", "emblem")}),
         (_("Description"), {"fields": ("description_zh", "description_en")}),
         (
             _("Further facts"),
@@ -178,6 +251,7 @@ class SummitForm(forms.ModelForm):
 
 @admin.register(Summit)
 class SummitAdmin(CatalogAdmin):
+    inlines = (CitationInline, PhotoInline)
     form = SummitForm
     list_display = ("name_zh", "name_en", "date", "kind", "city_zh", "host", "citation_count")
     list_filter = ("kind", "host")
@@ -216,6 +290,7 @@ class ExerciseSeriesAdmin(CatalogAdmin):
 
 @admin.register(Exercise)
 class ExerciseAdmin(CatalogAdmin):
+    inlines = (CitationInline, PhotoInline)
     list_display = ("name_zh", "name_en", "date", "series", "troops", "aircraft", "citation_count")
     list_filter = ("series", "hosts")
     list_select_related = ("series",)
@@ -239,6 +314,7 @@ class ExerciseAdmin(CatalogAdmin):
 
 @admin.register(Crisis)
 class CrisisAdmin(CatalogAdmin):
+    inlines = (CitationInline, PhotoInline)
     list_display = ("name_zh", "name_en", "start", "end", "response", "troops_deployed", "citation_count")
     list_filter = ("response", "states")
     search_fields = BILINGUAL_SEARCH + ("outcome_zh", "outcome_en", "requesters_zh", "requesters_en")
@@ -278,7 +354,7 @@ class MilestoneAdmin(CatalogAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SpreadsheetMixin, SimpleHistoryAdmin):
+class CitationAdmin(SpreadsheetMixin, HistoryAdmin):
     list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
     list_filter = ("content_type", "source", "field")
     list_select_related = ("source", "content_type")

@@ -207,6 +207,12 @@ class State(models.Model):
     armed_forces_zh = models.CharField(_("armed forces (Chinese)"), max_length=200, blank=True)
     armed_forces_en = models.CharField(_("armed forces (English)"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
+    emblem = models.ImageField(
+        _("emblem or flag"),
+        upload_to="emblems/",
+        blank=True,
+        help_text=_("Shown instead of the standard flag of the ISO code."),
+    )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
@@ -363,6 +369,7 @@ class Summit(BilingualRecord):
     )
     decisions_zh = models.TextField(_("decisions (Chinese)"), blank=True)
     decisions_en = models.TextField(_("decisions (English)"), blank=True)
+    photos = GenericRelation("catalog.Photo")
 
     objects = SummitQuerySet.as_manager()
     history = HistoricalRecords()
@@ -438,6 +445,7 @@ class Exercise(BilingualRecord):
     aircraft = models.PositiveIntegerField(_("aircraft"), null=True, blank=True)
     purpose_zh = models.TextField(_("trained for (Chinese)"), blank=True)
     purpose_en = models.TextField(_("trained for (English)"), blank=True)
+    photos = GenericRelation("catalog.Photo")
 
     objects = ExerciseQuerySet.as_manager()
     history = HistoricalRecords()
@@ -492,6 +500,7 @@ class Crisis(BilingualRecord):
     troops_deployed = models.PositiveIntegerField(_("troops deployed"), null=True, blank=True, db_index=True)
     outcome_zh = models.TextField(_("what happened (Chinese)"), blank=True)
     outcome_en = models.TextField(_("what happened (English)"), blank=True)
+    photos = GenericRelation("catalog.Photo")
 
     objects = CrisisQuerySet.as_manager()
     history = HistoricalRecords()
@@ -668,3 +677,60 @@ class Citation(models.Model):
         self.quote = (self.quote or "").strip()
         if not self.quote:
             raise ValidationError({"quote": _("A citation needs the quoted passage.")})
+
+
+# The kinds a photo may show, by model name.
+PHOTOGRAPHED_MODELS = ("summit", "exercise", "crisis")
+
+
+class Photo(models.Model):
+    """A photo of a summit, an exercise or a crisis, re-encoded on upload (catalog/images.py).
+
+    Like a citation it points at its record through a generic relation: one table and one
+    admin inline for all three kinds, and a record's photos go when the record goes.
+    """
+
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        limit_choices_to={"app_label": "catalog", "model__in": PHOTOGRAPHED_MODELS},
+        verbose_name=_("record kind"),
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    image = models.ImageField(_("image"), upload_to="photos/")
+    display = models.ImageField(_("display size"), upload_to="photos/", editable=False)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to="photos/", editable=False)
+    alt_zh = models.CharField(
+        _("alt text (Chinese)"), max_length=300, help_text=_("What the photo shows, for screen readers.")
+    )
+    alt_en = models.CharField(_("alt text (English)"), max_length=300)
+    caption_zh = models.CharField(_("caption (Chinese)"), max_length=300, blank=True)
+    caption_en = models.CharField(_("caption (English)"), max_length=300, blank=True)
+    credit = models.CharField(_("credit"), max_length=200, blank=True, help_text=_("Photographer, agency."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["content_type", "object_id", "position", "pk"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="photo_record_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(alt_zh="") & ~Q(alt_en=""),
+                name="photo_alt_text_both_languages",
+                violation_error_message=_("A photo needs alt text in Chinese and in English."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.alt
+
+    @property
+    def alt(self):
+        return localized(self, "alt")
+
+    @property
+    def caption(self):
+        return localized(self, "caption")
