@@ -38,6 +38,13 @@ def end_not_before_start(start, end, name):
     )
 
 
+def valid_choice(field, choices, name, message):
+    """A constraint: `field` holds one of `choices` (choices alone do not constrain the database)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}), name=name, violation_error_message=message
+    )
+
+
 class KeyedQuerySet(models.QuerySet):
     def get_by_natural_key(self, key):
         return self.get(key=key)
@@ -172,11 +179,7 @@ class Source(models.Model):
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=SourceKind.values),
-                name="source_kind_valid",
-                violation_error_message=_("Unknown source kind."),
-            ),
+            valid_choice("kind", SourceKind, "source_kind_valid", _("Unknown source kind.")),
         ]
 
     def __str__(self):
@@ -281,11 +284,7 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values),
-                name="membership_role_valid",
-                violation_error_message=_("Unknown membership role."),
-            ),
+            valid_choice("role", Role, "membership_role_valid", _("Unknown membership role.")),
             end_not_before_start("start", "end", "membership_end_not_before_start"),
         ]
 
@@ -379,11 +378,7 @@ class Summit(BilingualRecord):
         verbose_name = _("summit")
         verbose_name_plural = _("summits")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=SummitKind.values),
-                name="summit_kind_valid",
-                violation_error_message=_("Unknown summit kind."),
-            ),
+            valid_choice("kind", SummitKind, "summit_kind_valid", _("Unknown summit kind.")),
             end_not_before_start("date", "end_date", "summit_end_not_before_start"),
         ]
 
@@ -510,11 +505,7 @@ class Crisis(BilingualRecord):
         verbose_name = _("crisis")
         verbose_name_plural = _("crises")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(response__in=Response.values),
-                name="crisis_response_valid",
-                violation_error_message=_("Unknown response."),
-            ),
+            valid_choice("response", Response, "crisis_response_valid", _("Unknown response.")),
             end_not_before_start("start", "end", "crisis_end_not_before_start"),
             models.CheckConstraint(
                 condition=Q(troops_deployed__isnull=True) | Q(response="deployed"),
@@ -565,11 +556,7 @@ class Milestone(BilingualRecord):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=MilestoneKind.values),
-                name="milestone_kind_valid",
-                violation_error_message=_("Unknown milestone kind."),
-            ),
+            valid_choice("kind", MilestoneKind, "milestone_kind_valid", _("Unknown milestone kind.")),
             end_not_before_start("date", "end_date", "milestone_end_not_before_start"),
         ]
 
