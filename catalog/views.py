@@ -300,10 +300,17 @@ class CatalogDetailView(DetailView):
         return [f"catalog/{self.model._meta.model_name}_detail.html", "catalog/record_detail.html"]
 
     def get_queryset(self):
-        return self.model.objects.public().with_citations().prefetch_related(*self.detail_prefetch)
+        queryset = self.model.objects.public().with_citations().prefetch_related(*self.detail_prefetch)
+        if self.has_photos():
+            queryset = queryset.prefetch_related("photos")
+        return queryset
+
+    def has_photos(self):
+        return hasattr(self.model, "photos")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["photos"] = list(self.object.photos.all()) if self.has_photos() else []
         labels = {name: field_label(self.model, name) for name in self.fields}
         references = References.of(self.object, labels)
         context.update(

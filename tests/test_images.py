@@ -4,6 +4,7 @@ import os
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image, PngImagePlugin
 
 from catalog import images
@@ -217,3 +218,30 @@ def test_state_emblem_that_is_not_an_image_is_refused(admin_client, media_root):
     assert list(response.context["adminform"].form.errors) == ["emblem"]
     assert State.objects.get(pk=state.pk).emblem.name == ""
     assert stored_files(media_root) == []
+
+
+def test_the_public_page_shows_the_photo_with_its_alt_text_caption_and_credit(admin_client, client):
+    summit_with_photo(admin_client, upload("a.jpg", image_bytes("JPEG", (800, 600))))
+    photo = Photo.objects.get()
+
+    with translation.override("en"):
+        html = client.get(Summit.objects.get().get_absolute_url()).content.decode()
+
+    assert f'<img src="{photo.display.url}" alt="The leaders stand for a group photo" loading="lazy">' in html
+    assert "Minsk, 2008" in html
+    assert "Press service" in html
+
+
+def test_a_state_shows_its_flag_until_an_emblem_replaces_it(admin_client, client):
+    kazakhstan = make_state("KZ")
+    with translation.override("en"):
+        before = client.get(kazakhstan.get_absolute_url()).content.decode()
+    assert 'src="/static/flags/kz.gif"' in before
+    assert 'alt="Flag of Kazakhstan"' in before
+
+    kazakhstan.emblem = SimpleUploadedFile("e.png", image_bytes("PNG", (300, 300)), content_type="image/png")
+    kazakhstan.save()
+    with translation.override("en"):
+        after = client.get(kazakhstan.get_absolute_url()).content.decode()
+    assert "/static/flags/kz.gif" not in after
+    assert f'src="{kazakhstan.emblem.url}" alt="Emblem of Kazakhstan"' in after
