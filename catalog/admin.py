@@ -103,7 +103,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     Its revert view saves whatever form is posted to it after checking only the *view*
     permission, so a reviewer could change a record by posting to it: a revert needs the
-    change permission here. Its list of versions is rendered without its inline style.
+    change permission here. Its list of versions is rendered without its inline style, and a
+    revert records which version it restored as the new version's change reason.
     """
 
     object_history_list_template = "admin/catalog/object_history_list.html"
@@ -113,7 +114,14 @@ class HistoryAdmin(SimpleHistoryAdmin):
             obj = self.get_object(request, unquote(object_id))
             if not self.has_change_permission(request, obj):
                 raise PermissionDenied
+            request.reverted_version = obj.history.filter(pk=unquote(version_id)).first() if obj else None
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        version = getattr(request, "reverted_version", None)
+        if version is not None:
+            obj._change_reason = f"Reverted to the version of {version.history_date:%Y-%m-%d %H:%M:%S} UTC"
+        super().save_model(request, obj, form, change)
 
 
 class PhotoForm(forms.ModelForm):

@@ -1,6 +1,7 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 from django.utils.text import capfirst
@@ -120,3 +121,41 @@ def test_history_page_has_no_inline_style(admin_client):
 
     assert 'id="change-history"' in html
     assert "style=" not in html
+
+
+def test_an_admin_edit_an_import_and_a_revert_each_leave_a_version_with_user_and_reason(
+    editor_client, editor
+):
+    exercise = make_exercise(key="rubezh-2008", name_zh="防线-2008", name_en="Rubezh 2008", troops=1000)
+    edit_in_admin(editor_client, exercise, troops=4000)
+
+    sheet = "key,name_zh,name_en,date,troops\nrubezh-2008,防线-2008,Rubezh 2008,2008-07,4500\n"
+    upload = SimpleUploadedFile("exercises-fix.csv", sheet.encode())
+    preview = editor_client.post(
+        reverse("admin:catalog_exercise_import"), {"import_file": upload, "format": "1", "resource": "0"}
+    )
+    confirm = editor_client.post(
+        reverse("admin:catalog_exercise_process_import"), preview.context["confirm_form"].initial
+    )
+    assert confirm.status_code == 302
+    exercise.refresh_from_db()
+    assert exercise.troops == 4500
+
+    admin_version = exercise.history.get(troops=4000)
+    revert_url = reverse("admin:catalog_exercise_simple_history", args=[exercise.pk, admin_version.pk])
+    page = editor_client.get(revert_url)
+    editor_client.post(revert_url, {**admin_form_data(page), "_save": "Revert"})
+    exercise.refresh_from_db()
+    assert exercise.troops == 4000
+
+    versions = list(history_page(editor_client, exercise).context["page_obj"])
+    reverted_to = f"Reverted to the version of {admin_version.history_date:%Y-%m-%d %H:%M:%S} UTC"
+    assert [(v.troops, v.history_user, v.history_change_reason) for v in versions] == [
+        (4000, editor, reverted_to),
+        (4500, editor, "Imported from exercises-fix.csv"),
+        (4000, editor, None),
+        (1000, None, None),
+    ]
+    html = history_page(editor_client, exercise).content.decode()
+    assert reverted_to in html
+    assert "Imported from exercises-fix.csv" in html
