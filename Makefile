@@ -68,10 +68,19 @@ run: catalog admin-user
 	@echo "Serving on http://$(HOST):$(PORT)/ (admin at http://$(HOST):$(PORT)/admin/)"
 	$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
 
-serve: migrate
-	$(MANAGE) collectstatic --no-input --verbosity 0
-	$(VENV)/bin/gunicorn cstosite.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $${GUNICORN_WORKERS:-3} --access-logfile -
+# Production: debug off whatever the environment says, settings (DJANGO_SECRET_KEY, DATABASE_URL,
+# DJANGO_ALLOWED_HOSTS, DJANGO_HTTPS, ...) from the environment; see docs/deploying.md.
+PROD_ENV := DJANGO_DEBUG=0
+
+serve: install
+	@if [ -z "$${DJANGO_SECRET_KEY:-}" ]; then \
+		echo "make serve needs DJANGO_SECRET_KEY in the environment (see .env.example and docs/deploying.md)." >&2; \
+		exit 1; \
+	fi
+	$(PROD_ENV) $(MANAGE) migrate --no-input
+	$(PROD_ENV) $(MANAGE) collectstatic --no-input --verbosity 0
+	$(PROD_ENV) $(VENV)/bin/gunicorn cstosite.wsgi:application --bind $(HOST):$(PORT) \
+		--workers $${GUNICORN_WORKERS:-3} --access-logfile - --forwarded-allow-ips 127.0.0.1
 
 # Browser tests drive Debian's Chromium; install it where it is missing and we may.
 browser:

@@ -1,6 +1,8 @@
 """The catalog: states, their memberships, summits, exercises, crises and milestones,
 each tied by citations to the sources that state it."""
 
+import re
+
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -36,6 +38,13 @@ def end_not_before_start(start, end, name):
     )
 
 
+def valid_choice(field, choices, name, message):
+    """A constraint: `field` holds one of `choices` (choices alone do not constrain the database)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": choices.values}), name=name, violation_error_message=message
+    )
+
+
 class KeyedQuerySet(models.QuerySet):
     def get_by_natural_key(self, key):
         return self.get(key=key)
@@ -43,6 +52,49 @@ class KeyedQuerySet(models.QuerySet):
 
 class KeyedManager(models.Manager.from_queryset(KeyedQuerySet)):
     pass
+
+
+class PublicQuerySet(KeyedQuerySet):
+    """What the public pages read: `public()` owns the joins a list row needs,
+    `with_citations()` adds the citations and their sources a detail page shows."""
+
+    list_select = ()
+    list_prefetch = ()
+
+    def public(self):
+        queryset = self.select_related(*self.list_select) if self.list_select else self.all()
+        return queryset.prefetch_related(*self.list_prefetch)
+
+    def with_citations(self):
+        return self.prefetch_related(
+            models.Prefetch("citations", queryset=Citation.objects.select_related("source"))
+        )
+
+
+class MembershipQuerySet(PublicQuerySet):
+    list_select = ("state",)
+
+
+class SummitQuerySet(PublicQuerySet):
+    list_select = ("host",)
+    list_prefetch = ("absentees",)
+
+
+class SeriesQuerySet(PublicQuerySet):
+    pass
+
+
+class ExerciseQuerySet(PublicQuerySet):
+    list_select = ("series",)
+    list_prefetch = ("hosts", "participants")
+
+
+class CrisisQuerySet(PublicQuerySet):
+    list_prefetch = ("states",)
+
+
+class MilestoneQuerySet(PublicQuerySet):
+    list_prefetch = ("states",)
 
 
 class BilingualRecord(models.Model):
@@ -127,11 +179,7 @@ class Source(models.Model):
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=SourceKind.values),
-                name="source_kind_valid",
-                violation_error_message=_("Unknown source kind."),
-            ),
+            valid_choice("kind", SourceKind, "source_kind_valid", _("Unknown source kind.")),
         ]
 
     def __str__(self):
@@ -144,7 +192,9 @@ class Source(models.Model):
         return (self.key,)
 
 
-class StateQuerySet(models.QuerySet):
+class StateQuerySet(PublicQuerySet):
+    list_prefetch = ("memberships",)
+
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
@@ -160,6 +210,12 @@ class State(models.Model):
     armed_forces_zh = models.CharField(_("armed forces (Chinese)"), max_length=200, blank=True)
     armed_forces_en = models.CharField(_("armed forces (English)"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
+    emblem = models.ImageField(
+        _("emblem or flag"),
+        upload_to="emblems/",
+        blank=True,
+        help_text=_("Shown instead of the standard flag of the ISO code."),
+    )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
@@ -220,7 +276,7 @@ class Membership(models.Model):
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
     citations = GenericRelation("catalog.Citation")
 
-    objects = KeyedManager()
+    objects = MembershipQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -228,11 +284,7 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values),
-                name="membership_role_valid",
-                violation_error_message=_("Unknown membership role."),
-            ),
+            valid_choice("role", Role, "membership_role_valid", _("Unknown membership role.")),
             end_not_before_start("start", "end", "membership_end_not_before_start"),
         ]
 
@@ -316,7 +368,9 @@ class Summit(BilingualRecord):
     )
     decisions_zh = models.TextField(_("decisions (Chinese)"), blank=True)
     decisions_en = models.TextField(_("decisions (English)"), blank=True)
+    photos = GenericRelation("catalog.Photo")
 
+    objects = SummitQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -324,11 +378,7 @@ class Summit(BilingualRecord):
         verbose_name = _("summit")
         verbose_name_plural = _("summits")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=SummitKind.values),
-                name="summit_kind_valid",
-                violation_error_message=_("Unknown summit kind."),
-            ),
+            valid_choice("kind", SummitKind, "summit_kind_valid", _("Unknown summit kind.")),
             end_not_before_start("date", "end_date", "summit_end_not_before_start"),
         ]
 
@@ -351,6 +401,7 @@ class ExerciseSeries(BilingualRecord):
     frequency_zh = models.CharField(_("frequency (Chinese)"), max_length=100, blank=True)
     frequency_en = models.CharField(_("frequency (English)"), max_length=100, blank=True)
 
+    objects = SeriesQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -389,7 +440,9 @@ class Exercise(BilingualRecord):
     aircraft = models.PositiveIntegerField(_("aircraft"), null=True, blank=True)
     purpose_zh = models.TextField(_("trained for (Chinese)"), blank=True)
     purpose_en = models.TextField(_("trained for (English)"), blank=True)
+    photos = GenericRelation("catalog.Photo")
 
+    objects = ExerciseQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -410,6 +463,7 @@ class Exercise(BilingualRecord):
 
 class Response(models.TextChoices):
     DEPLOYED = "deployed", _("forces deployed")
+    COLLECTIVE_MEASURES = "collective_measures", _("collective measures, no deployment named")
     DECLINED = "declined", _("request declined")
     STATEMENT = "statement", _("statement only")
     OFFERED = "offered", _("offered help")
@@ -441,7 +495,9 @@ class Crisis(BilingualRecord):
     troops_deployed = models.PositiveIntegerField(_("troops deployed"), null=True, blank=True, db_index=True)
     outcome_zh = models.TextField(_("what happened (Chinese)"), blank=True)
     outcome_en = models.TextField(_("what happened (English)"), blank=True)
+    photos = GenericRelation("catalog.Photo")
 
+    objects = CrisisQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -449,11 +505,7 @@ class Crisis(BilingualRecord):
         verbose_name = _("crisis")
         verbose_name_plural = _("crises")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(response__in=Response.values),
-                name="crisis_response_valid",
-                violation_error_message=_("Unknown response."),
-            ),
+            valid_choice("response", Response, "crisis_response_valid", _("Unknown response.")),
             end_not_before_start("start", "end", "crisis_end_not_before_start"),
             models.CheckConstraint(
                 condition=Q(troops_deployed__isnull=True) | Q(response="deployed"),
@@ -496,6 +548,7 @@ class Milestone(BilingualRecord):
         State, blank=True, related_name="milestones", verbose_name=_("states involved")
     )
 
+    objects = MilestoneQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -503,11 +556,7 @@ class Milestone(BilingualRecord):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=MilestoneKind.values),
-                name="milestone_kind_valid",
-                violation_error_message=_("Unknown milestone kind."),
-            ),
+            valid_choice("kind", MilestoneKind, "milestone_kind_valid", _("Unknown milestone kind.")),
             end_not_before_start("date", "end_date", "milestone_end_not_before_start"),
         ]
 
@@ -525,6 +574,11 @@ CITABLE_MODELS = (
     "crisis",
     "milestone",
 )
+
+
+# The stored encyclopedia copies carry wiki link syntax, `[text](../Page/x.md "wikilink")`, and a verbatim
+# quote may start or end inside a link: a reader sees only the text.
+WIKI_LINK_TARGET_RE = re.compile(r'\]\([^)\s]*(?:\s+"[^"]*")?\)')
 
 
 class CitationQuerySet(models.QuerySet):
@@ -600,8 +654,70 @@ class Citation(models.Model):
         excerpt = self.quote if len(self.quote) <= 40 else self.quote[:39] + "…"
         return f"{self.source} — “{excerpt}”"
 
+    @property
+    def readable_quote(self):
+        """The quote as a reader sees it: wiki link markup, kept verbatim in `quote`, reduced to its text."""
+        return WIKI_LINK_TARGET_RE.sub("", self.quote).replace("[", "")
+
     def clean(self):
         super().clean()
         self.quote = (self.quote or "").strip()
         if not self.quote:
             raise ValidationError({"quote": _("A citation needs the quoted passage.")})
+
+
+# The kinds a photo may show, by model name.
+PHOTOGRAPHED_MODELS = ("summit", "exercise", "crisis")
+
+
+class Photo(models.Model):
+    """A photo of a summit, an exercise or a crisis, re-encoded on upload (catalog/images.py).
+
+    Like a citation it points at its record through a generic relation: one table and one
+    admin inline for all three kinds, and a record's photos go when the record goes.
+    """
+
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        limit_choices_to={"app_label": "catalog", "model__in": PHOTOGRAPHED_MODELS},
+        verbose_name=_("record kind"),
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    image = models.ImageField(_("image"), upload_to="photos/")
+    display = models.ImageField(_("display size"), upload_to="photos/", editable=False)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to="photos/", editable=False)
+    alt_zh = models.CharField(
+        _("alt text (Chinese)"), max_length=300, help_text=_("What the photo shows, for screen readers.")
+    )
+    alt_en = models.CharField(_("alt text (English)"), max_length=300)
+    caption_zh = models.CharField(_("caption (Chinese)"), max_length=300, blank=True)
+    caption_en = models.CharField(_("caption (English)"), max_length=300, blank=True)
+    credit = models.CharField(_("credit"), max_length=200, blank=True, help_text=_("Photographer, agency."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["content_type", "object_id", "position", "pk"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="photo_record_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(alt_zh="") & ~Q(alt_en=""),
+                name="photo_alt_text_both_languages",
+                violation_error_message=_("A photo needs alt text in Chinese and in English."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.alt
+
+    @property
+    def alt(self):
+        return localized(self, "alt")
+
+    @property
+    def caption(self):
+        return localized(self, "caption")

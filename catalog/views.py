@@ -1,87 +1,612 @@
-"""Public pages. The full list, filter and detail pages are built on these generic views."""
+"""Public pages: home, one filtered list and one detail page per kind, the timeline, errors.
 
-from django.shortcuts import get_object_or_404
+Every view starts from the model's `public()` queryset, so each page costs a fixed number of
+queries whatever the number of records."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
+from django.template import loader
+from django.utils import translation
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
+from django_countries.fields import Country
 
+from . import downloads, filters
+from .dates import PartialDateField, format_partial_date
 from .models import (
+    Citation,
     Crisis,
     Exercise,
     ExerciseSeries,
     Membership,
     Milestone,
+    Role,
     Source,
     State,
     Summit,
+    localized,
 )
+
+# Labels of the bilingual fields shown once, in the active language.
+LOCALIZED_LABELS = {
+    "description": _("description"),
+    "decisions": _("decisions"),
+    "purpose": _("trained for"),
+    "outcome": _("what happened"),
+    "city": _("city"),
+    "requesters": _("who asked"),
+    "frequency": _("frequency"),
+    "parliament": _("ratifying parliament"),
+    "armed_forces": _("armed forces"),
+    "note": _("note"),
+}
+MEMBER_ROLES = (Role.MEMBER, Role.FOUNDING_SIGNATORY)
+
+
+def language():
+    return translation.get_language() or "zh-hans"
+
+
+# --- References -----------------------------------------------------------------------------
+
+
+def base_field(name):
+    """`description_en` and `description_zh` are both `description` for citation markers."""
+    for suffix in ("_zh", "_en"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+@dataclass
+class References:
+    citations: list  # numbered in reading order
+    by_field: dict  # field -> [citation]
+    disputes: list  # [(field label, [citation])]: sources that disagree on one field
+
+    @classmethod
+    def of(cls, record, labels):
+        citations = list(record.citations.all())
+        by_field = defaultdict(list)
+        for number, citation in enumerate(citations, start=1):
+            citation.number = number
+            by_field[base_field(citation.field)].append(citation)
+        # Sources differ on a field when several sources back it and the curator noted how they differ.
+        disputes = [
+            (labels.get(field, field), group)
+            for field, group in by_field.items()
+            if field
+            and len({citation.source_id for citation in group}) > 1
+            and any(citation.note for citation in group)
+        ]
+        return cls(citations, dict(by_field), disputes)
+
+
+# --- Field rows on detail pages ---------------------------------------------------------------
+
+
+def link(record):
+    return format_html('<a href="{}">{}</a>', record.get_absolute_url(), record)
+
+
+def render_value(record, name):
+    """The field's value as safe HTML, or "" when empty."""
+    if name in LOCALIZED_LABELS:
+        value = localized(record, name) if hasattr(record, f"{name}_en") else getattr(record, name)
+        return mark_safe(linebreaks(value, autoescape=True)) if value else ""
+    field = record._meta.get_field(name)
+    if field.many_to_many:
+        related = list(getattr(record, name).all())
+        return format_html_join("、", "{}", ((link(item),) for item in related)) if related else ""
+    value = getattr(record, name)
+    if value in (None, ""):
+        return ""
+    if isinstance(value, Country):
+        return value.code
+    if isinstance(field, PartialDateField):
+        return format_partial_date(value, language())
+    if field.is_relation:
+        return link(value)
+    if field.choices:
+        return getattr(record, f"get_{name}_display")()
+    if isinstance(field, models.URLField):
+        return format_html('<a href="{}" rel="noopener">{}</a>', value, value)
+    if isinstance(field, models.PositiveIntegerField):
+        return f"{value:,}"
+    return str(value)
+
+
+def field_label(model, name):
+    if name in LOCALIZED_LABELS:
+        return LOCALIZED_LABELS[name]
+    return model._meta.get_field(name).verbose_name
+
+
+def field_rows(record, names, references):
+    rows = []
+    for name in names:
+        value = render_value(record, name)
+        cited = references.by_field.get(name, []) if references else []
+        if value or cited:
+            rows.append(
+                {"name": name, "label": field_label(type(record), name), "value": value, "refs": cited}
+            )
+    return rows
+
+
+# --- Lists ------------------------------------------------------------------------------------
+
+
+class CatalogListView(ListView):
+    """A filtered, sorted, paginated list; the filters live in the query string."""
+
+    filterset_class = None
+    paginate_by = 50
+    columns = ()  # (sort name or None, label)
+    description = ""
+
+    def get_template_names(self):
+        return [f"catalog/{self.model._meta.model_name}_list.html"]
+
+    def base_queryset(self):
+        return self.model.objects.public()
+
+    def get(self, request, *args, **kwargs):
+        if "format" in request.GET:
+            return self.download(request.GET["format"])
+        return super().get(request, *args, **kwargs)
+
+    def download(self, format):
+        """The current results, filters and sort applied, as a spreadsheet (every page at once)."""
+        if format not in downloads.FORMATS:
+            return HttpResponseBadRequest(
+                gettext("Unknown download format “%(format)s”: use csv, xlsx or json.") % {"format": format},
+                content_type="text/plain; charset=utf-8",
+            )
+        filterset = self.filterset_class(self.request.GET, queryset=self.model.objects.all())
+        if not filterset.is_valid():
+            problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
+            return HttpResponseBadRequest(
+                gettext("These filters could not be applied: %(problems)s") % {"problems": problems},
+                content_type="text/plain; charset=utf-8",
+            )
+        with translation.override("en"):
+            name = slugify(str(self.model._meta.verbose_name_plural))
+        filename = f"{name}-{datetime.date.today():%Y-%m-%d}"
+        return downloads.download(filterset.qs, self.model, format, filename)
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(self.request.GET, queryset=self.base_queryset())
+        if not self.filterset.is_valid():
+            # Never show unfiltered results for a filter we could not apply.
+            return self.model.objects.none()
+        return self.filterset.qs
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = Paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        count = context["paginator"].count
+        valid = self.filterset.is_valid()
+        context.update(
+            filter=self.filterset,
+            heading=self.filterset.heading(count) if valid else _("Some filters could not be applied"),
+            facets=self.filterset.facets() if valid else [],
+            result_count=count,
+            columns=self.columns,
+            current_sort=self.request.GET.get("sort", ""),
+            verbose_name_plural=self.model._meta.verbose_name_plural,
+            page_description=self.description,
+        )
+        return context
+
+
+class StateListView(CatalogListView):
+    model = State
+    filterset_class = filters.StateFilter
+    columns = (("name", _("name")), ("code", _("code")), (None, _("current role")), (None, _("since")))
+    description = _("Every state that has been a member, observer or candidate of the organization.")
+
+
+class MembershipListView(CatalogListView):
+    model = Membership
+    filterset_class = filters.MembershipFilter
+    columns = (("state", _("state")), ("role", _("role")), ("start", _("start")), ("end", _("end")))
+    description = _("Every period a state spent as a signatory, member or observer, with its dates.")
+
+
+class SummitListView(CatalogListView):
+    model = Summit
+    filterset_class = filters.SummitFilter
+    columns = (
+        ("date", _("date")),
+        ("name", _("name")),
+        ("kind", _("kind")),
+        ("host", _("host")),
+        (None, _("stayed away")),
+    )
+    description = _("Sessions of the Collective Security Council, with host city and absentees.")
+
+
+class ExerciseListView(CatalogListView):
+    model = Exercise
+    filterset_class = filters.ExerciseFilter
+    columns = (
+        ("date", _("date")),
+        ("name", _("name")),
+        ("series", _("series")),
+        (None, _("host states")),
+        ("troops", _("troops")),
+    )
+    description = _("Joint military exercises: dates, hosts, participants and troop numbers.")
+
+
+class CrisisListView(CatalogListView):
+    model = Crisis
+    filterset_class = filters.CrisisFilter
+    columns = (
+        ("start", _("start")),
+        ("name", _("name")),
+        (None, _("states involved")),
+        ("response", _("response")),
+        ("troops", _("troops")),
+    )
+    description = _("Crises in member states and how the organization responded.")
+
+
+class SourceListView(CatalogListView):
+    model = Source
+    filterset_class = filters.SourceFilter
+    columns = (
+        ("title", _("title")),
+        ("publisher", _("publisher")),
+        ("kind", _("kind")),
+        ("published", _("published")),
+        (None, _("citations")),
+    )
+    description = _("The documents every fact on this site is quoted from.")
+
+    def base_queryset(self):
+        return Source.objects.annotate(citation_count=Count("citations"))
+
+
+# --- Details ----------------------------------------------------------------------------------
+
+
+class CatalogDetailView(DetailView):
+    """A record with every field, its related records and its numbered references."""
+
+    slug_field = "key"
+    slug_url_kwarg = "key"
+    fields = ()
+    detail_prefetch = ()
+
+    def get_template_names(self):
+        return [f"catalog/{self.model._meta.model_name}_detail.html", "catalog/record_detail.html"]
+
+    def get_queryset(self):
+        queryset = self.model.objects.public().with_citations().prefetch_related(*self.detail_prefetch)
+        if self.has_photos():
+            queryset = queryset.prefetch_related("photos")
+        return queryset
+
+    def has_photos(self):
+        return hasattr(self.model, "photos")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["photos"] = list(self.object.photos.all()) if self.has_photos() else []
+        labels = {name: field_label(self.model, name) for name in self.fields}
+        references = References.of(self.object, labels)
+        context.update(
+            references=references,
+            rows=field_rows(self.object, self.fields, references),
+            whole_record_refs=references.by_field.get("", []),
+            verbose_name=self.model._meta.verbose_name,
+            list_url_name=f"catalog:{self.model._meta.model_name}_list",
+        )
+        return context
+
+
+class StateDetailView(CatalogDetailView):
+    model = State
+    fields = ("code", "description", "parliament", "armed_forces", "note")
+    detail_prefetch = (
+        "summits_hosted",
+        "summits_skipped",
+        "exercises_hosted",
+        "exercises_joined",
+        "crises",
+        "crises_requested",
+        "milestones",
+    )
+
+    def get_object(self, queryset=None):
+        code = self.kwargs["code"].upper()
+        try:
+            return self.get_queryset().get(code=code)
+        except State.DoesNotExist:
+            raise Http404(_("No state with the code %(code)s.") % {"code": code}) from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        memberships = list(self.object.memberships.all())
+        for membership in memberships:
+            membership.state = self.object  # the chart and rows name the state without a query
+        context["memberships"] = memberships
+        return context
+
+
+class MembershipDetailView(CatalogDetailView):
+    model = Membership
+    fields = (
+        "state",
+        "role",
+        "start",
+        "end",
+        "signed",
+        "ratified",
+        "charter_ratified",
+        "withdrawal_announced",
+        "withdrawal_effective",
+        "note",
+    )
+    detail_prefetch = (Prefetch("state__memberships", queryset=Membership.objects.order_by("start", "pk")),)
+
+
+class SummitDetailView(CatalogDetailView):
+    model = Summit
+    fields = (
+        "kind",
+        "date",
+        "end_date",
+        "city",
+        "host",
+        "participants",
+        "absentees",
+        "description",
+        "decisions",
+        "note",
+    )
+    detail_prefetch = ("participants",)
+
+
+class ExerciseDetailView(CatalogDetailView):
+    model = Exercise
+    fields = (
+        "series",
+        "date",
+        "end_date",
+        "hosts",
+        "participants",
+        "troops",
+        "aircraft",
+        "purpose",
+        "description",
+        "note",
+    )
+
+
+class SeriesDetailView(CatalogDetailView):
+    model = ExerciseSeries
+    fields = ("first_year", "frequency", "description", "note")
+    detail_prefetch = (Prefetch("exercises", queryset=Exercise.objects.order_by("date", "pk")),)
+
+
+class CrisisDetailView(CatalogDetailView):
+    model = Crisis
+    fields = (
+        "start",
+        "end",
+        "states",
+        "requested_by",
+        "requesters",
+        "response",
+        "troops_deployed",
+        "description",
+        "outcome",
+        "note",
+    )
+    detail_prefetch = ("requested_by",)
+
+
+class MilestoneDetailView(CatalogDetailView):
+    model = Milestone
+    fields = ("kind", "date", "end_date", "states", "description", "note")
+
+
+class SourceDetailView(DetailView):
+    model = Source
+    slug_field = "key"
+    slug_url_kwarg = "key"
+    template_name = "catalog/source_detail.html"
+    fields = ("kind", "publisher", "published", "language", "url", "document", "note")
+
+    def get_queryset(self):
+        record = GenericPrefetch(
+            "record",
+            [
+                State.objects.all(),
+                Membership.objects.select_related("state"),
+                Summit.objects.all(),
+                ExerciseSeries.objects.all(),
+                Exercise.objects.all(),
+                Crisis.objects.all(),
+                Milestone.objects.all(),
+            ],
+        )
+        citations = Citation.objects.select_related("content_type").prefetch_related(record)
+        return Source.objects.prefetch_related(Prefetch("citations", queryset=citations))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = field_rows(self.object, self.fields, None)
+        context["supported"] = [citation for citation in self.object.citations.all() if citation.record]
+        return context
+
+
+# --- Home and timeline ------------------------------------------------------------------------
 
 
 class HomeView(TemplateView):
     template_name = "catalog/home.html"
 
-
-class StateListView(ListView):
-    model = State
-
-
-class StateDetailView(DetailView):
-    model = State
-
-    def get_object(self, queryset=None):
-        return get_object_or_404(State, code=self.kwargs["code"].upper())
-
-
-class KeyDetailView(DetailView):
-    slug_field = "key"
-    slug_url_kwarg = "key"
-
-
-class MembershipListView(ListView):
-    model = Membership
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        current = Membership.objects.filter(end="").exclude(start="")
+        memberships = list(Membership.objects.public().order_by("state__name_en", "start", "pk"))
+        context.update(
+            members_now=current.filter(role__in=MEMBER_ROLES).values("state").distinct().count(),
+            observers_now=current.filter(role=Role.OBSERVER).values("state").distinct().count(),
+            summit_count=Summit.objects.count(),
+            exercise_count=Exercise.objects.count(),
+            crisis_count=Crisis.objects.count(),
+            memberships=memberships,
+            latest_crises=Crisis.objects.public().order_by("-start", "-pk")[:5],
+            latest_summits=Summit.objects.public().order_by("-date", "-pk")[:5],
+        )
+        return context
 
 
-class MembershipDetailView(KeyDetailView):
-    model = Membership
+@dataclass
+class Event:
+    date: str
+    kind: str
+    kind_label: str
+    title: str
+    record: object
+
+    @property
+    def year(self):
+        return self.date[:4]
 
 
-class SummitListView(ListView):
-    model = Summit
-
-
-class SummitDetailView(KeyDetailView):
-    model = Summit
-
-
-class ExerciseListView(ListView):
-    model = Exercise
-
-
-class ExerciseDetailView(KeyDetailView):
-    model = Exercise
-
-
-class SeriesDetailView(KeyDetailView):
-    model = ExerciseSeries
-
-
-class CrisisListView(ListView):
-    model = Crisis
-
-
-class CrisisDetailView(KeyDetailView):
-    model = Crisis
-
-
-class MilestoneDetailView(KeyDetailView):
-    model = Milestone
+class TimelineForm(forms.Form):
+    KINDS = (
+        ("membership", _("membership steps")),
+        ("summit", _("summits")),
+        ("exercise", _("exercises")),
+        ("crisis", _("crises")),
+        ("milestone", _("milestones")),
+    )
+    kind = forms.MultipleChoiceField(
+        label=_("Kinds of event"), choices=KINDS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    state = forms.ModelMultipleChoiceField(
+        label=_("State"),
+        queryset=State.objects.all(),
+        to_field_name="code",
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    year_from = forms.IntegerField(
+        label=_("From year"),
+        min_value=1000,
+        max_value=9999,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    year_to = forms.IntegerField(
+        label=_("To year"),
+        min_value=1000,
+        max_value=9999,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
 
 
 class TimelineView(TemplateView):
+    """Every dated event in one chronological list, grouped by year."""
+
     template_name = "catalog/timeline.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = TimelineForm(self.request.GET)
+        events = self.events(form.cleaned_data) if form.is_valid() else []
+        years = defaultdict(list)
+        for event in events:
+            years[event.year].append(event)
+        context.update(form=form, years=sorted(years.items()), event_count=len(events))
+        return context
 
-class SourceListView(ListView):
-    model = Source
+    def events(self, data):
+        kinds = set(data["kind"]) or {kind for kind, _label in TimelineForm.KINDS}
+        states = data["state"]
+        labels = dict(TimelineForm.KINDS)
+        events = []
+        if "membership" in kinds:
+            memberships = Membership.objects.public()
+            if states:
+                memberships = memberships.filter(state__in=states)
+            for membership in memberships:
+                role = membership.get_role_display()
+                if membership.start:
+                    title = gettext("%(state)s: %(role)s from this date") % {
+                        "state": membership.state,
+                        "role": role,
+                    }
+                    events.append(
+                        Event(membership.start, "membership", labels["membership"], title, membership)
+                    )
+                if membership.end:
+                    title = gettext("%(state)s: %(role)s period ends") % {
+                        "state": membership.state,
+                        "role": role,
+                    }
+                    events.append(
+                        Event(membership.end, "membership", labels["membership"], title, membership)
+                    )
+        dated = (
+            ("summit", Summit, "date", Q(host__in=states) | Q(participants__in=states)),
+            ("exercise", Exercise, "date", Q(hosts__in=states) | Q(participants__in=states)),
+            ("crisis", Crisis, "start", Q(states__in=states)),
+            ("milestone", Milestone, "date", Q(states__in=states)),
+        )
+        for kind, model, date_field, by_state in dated:
+            if kind not in kinds:
+                continue
+            records = model.objects.order_by(date_field, "pk")
+            if states:
+                records = records.filter(pk__in=model.objects.filter(by_state).values("pk"))
+            events.extend(
+                Event(getattr(record, date_field), kind, labels[kind], str(record), record)
+                for record in records
+            )
+        year_from, year_to = data.get("year_from"), data.get("year_to")
+        events = [
+            event
+            for event in events
+            if event.date
+            and (not year_from or event.year >= f"{year_from:04d}")
+            and (not year_to or event.year <= f"{year_to:04d}")
+        ]
+        order = [kind for kind, _label in TimelineForm.KINDS]
+        return sorted(events, key=lambda event: (event.date, order.index(event.kind), event.record.pk))
 
 
-class SourceDetailView(KeyDetailView):
-    model = Source
+# --- Errors -----------------------------------------------------------------------------------
+
+
+def server_error(request, template_name="500.html"):
+    """The 500 page in the site's look; falls back to plain text if even that fails."""
+    try:
+        body = loader.render_to_string(template_name, {"today": datetime.date.today()}, request=request)
+    except Exception:  # noqa: BLE001 - the error page itself must never raise
+        body = "<h1>Server Error (500)</h1>"
+    return HttpResponseServerError(body)

@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from catalog.models import Citation, ExerciseSeries, Membership
 
@@ -83,8 +84,10 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 def test_an_overlapping_membership_is_a_form_error_in_the_admin(admin_client):
     uzbekistan = make_state("UZ")
     make_membership(state=uzbekistan, key="uz-member-2006", start="2006", end="2012-06-28")
+    with translation.override("en"):
+        url = reverse("admin:catalog_membership_add")
     response = admin_client.post(
-        reverse("admin:catalog_membership_add"),
+        url,
         {
             "key": "uz-member-2010",
             "state": uzbekistan.pk,
@@ -126,8 +129,10 @@ def test_a_record_and_its_citation_are_saved_together_from_the_admin(admin_clien
 
 def test_a_state_cannot_both_attend_and_skip_a_summit(admin_client):
     belarus = make_state("BY")
+    with translation.override("en"):
+        url = reverse("admin:catalog_summit_add")
     response = admin_client.post(
-        reverse("admin:catalog_summit_add"),
+        url,
         {
             "key": "moscow-2009",
             "kind": "regular",

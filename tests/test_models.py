@@ -10,6 +10,13 @@ from .factories import make_citation, make_crisis, make_exercise, make_membershi
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Validation messages are translated; these tests read them in English."""
+    with translation.override("en"):
+        yield
+
+
 def messages_of(raised):
     return " ".join(raised.value.messages)
 
@@ -155,9 +162,21 @@ def test_natural_keys_find_records():
 
 
 def test_every_record_names_its_public_url():
+    translation.activate("zh-hans")
     state = make_state("AM")
     assert state.get_absolute_url() == "/states/AM/"
     assert make_exercise(key="rubezh-2008").get_absolute_url() == "/exercises/rubezh-2008/"
     assert make_source(key="wiki").get_absolute_url() == "/sources/wiki/"
     with translation.override("en"):
         assert make_crisis(key="kz-2022").get_absolute_url() == "/en/crises/kz-2022/"
+
+
+def test_a_quote_reads_without_the_wiki_link_markup_it_keeps_verbatim():
+    citation = Citation(
+        quote='1993年[格鲁吉亚](../Page/格鲁吉亚.md "wikilink")、'
+        '[阿塞拜疆和](../Page/阿塞拜疆.md "wikilink")[白俄罗斯加入此条约'
+    )
+    assert citation.readable_quote == "1993年格鲁吉亚、阿塞拜疆和白俄罗斯加入此条约"
+    assert Citation(quote='签署了该条约](../Page/格鲁吉亚.md "wikilink")，并于1994年生效').readable_quote == (
+        "签署了该条约，并于1994年生效"
+    )

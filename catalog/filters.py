@@ -1,0 +1,546 @@
+"""One FilterSet per public list. Query-string names are shared by every list where they apply:
+`q`, `year_from`, `year_to`, `state`, `kind`, `in_force`, `troops_min`, `troops_max`, `sort`.
+
+Each FilterSet also knows how to count its results per categorical value (`facets()`) and how to
+say its active filters in words (`describe()`).
+"""
+
+from collections import Counter
+
+import django_filters
+from django import forms
+from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Left, Length
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .dates import PartialDate, format_partial_date, year_upper_bound
+from .models import (
+    Crisis,
+    Exercise,
+    ExerciseSeries,
+    Membership,
+    Milestone,
+    MilestoneKind,
+    Response,
+    Role,
+    Source,
+    SourceKind,
+    State,
+    Summit,
+    SummitKind,
+)
+
+# Text inputs with a numeric keyboard: a number input would hide a mistyped value ("20l0")
+# from the reader while its error is shown.
+YEAR_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+COUNT_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+
+
+class YearFilter(django_filters.NumberFilter):
+    """A four-digit year; compared with partial dates as text, so `2008` covers `2008-06-01`."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", YEAR_WIDGET)
+        super().__init__(*args, min_value=1000, max_value=9999, **kwargs)
+
+
+class StateCodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """States by ISO code (`?state=KZ&state=RU`); an unknown code is a form error."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", State.objects.all())
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("widget", forms.SelectMultiple(attrs={"size": 6}))
+        super().__init__(*args, **kwargs)
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """`sort=column` or `sort=-column`; every ordering ends with the primary key, so pages are stable."""
+
+    def __init__(self, *args, default=(), **kwargs):
+        self.default = tuple(default)
+        kwargs.setdefault("label", _("Sort by"))
+        super().__init__(*args, **kwargs)
+
+    def build_choices(self, fields, labels):
+        """Labels stay lazy, so the choices read in the language of each request."""
+        choices = []
+        for field, param in fields.items():
+            label = labels.get(field, param)
+            choices += [(param, label), (f"-{param}", format_lazy("{} ({})", label, _("descending")))]
+        return choices
+
+    def filter(self, qs, value):
+        ordering = [self.get_ordering_value(param) for param in value] if value else list(self.default)
+        return qs.order_by(*ordering, "pk")
+
+
+class PartialDatePoint(forms.CharField):
+    """A year (`2010`), a month or a day, validated like a stored partial date."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return PartialDate.parse(value).isoformat()
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter a year (2010), a month (2010-06) or a day (2010-06-15).")
+            ) from None
+
+
+class PartialDateFilter(django_filters.CharFilter):
+    field_class = PartialDatePoint
+
+
+def text_search(fields):
+    def search(queryset, name, value):
+        query = Q()
+        for field in fields:
+            query |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(query)
+
+    return search
+
+
+def overlaps_years(start, end=None):
+    """Filter methods for `year_from`/`year_to` over a record dated `start` (and, for periods, `end`)."""
+
+    def year_from(queryset, name, value):
+        field = end or start
+        condition = Q(**{f"{field}__gte": f"{value:04d}"})
+        if end:
+            condition |= Q(**{end: ""})
+        return queryset.filter(condition)
+
+    def year_to(queryset, name, value):
+        return queryset.filter(**{f"{start}__lt": year_upper_bound(value)}).exclude(**{start: ""})
+
+    return year_from, year_to
+
+
+class CatalogFilterSet(django_filters.FilterSet):
+    """Shared parts: the words for the heading, the facets beside the filters."""
+
+    noun = None  # a callable (count) -> "exercises"
+
+    def describe(self):
+        """The active filters as short phrases, in the active language."""
+        data = self.form.cleaned_data if self.is_valid() else {}
+        phrases = []
+        if data.get("q"):
+            phrases.append(_("matching “%(q)s”") % {"q": data["q"]})
+        for name, phrase in self.state_phrases():
+            states = data.get(name)
+            if states:
+                phrases.append(
+                    phrase % {"states": self.list_separator().join(str(state) for state in states)}
+                )
+        kind = data.get("kind")
+        if kind and "kind" in self.filters:
+            label = dict(self.filters["kind"].extra.get("choices") or self.kind_choices()).get(kind, kind)
+            phrases.append(_("%(kind)s only") % {"kind": label})
+        if data.get("in_force"):
+            phrases.append(
+                _("in force in %(date)s") % {"date": format_partial_date(data["in_force"], self.language())}
+            )
+        if data.get("troops_min") is not None:
+            phrases.append(_("at least %(n)s troops") % {"n": data["troops_min"]})
+        if data.get("troops_max") is not None:
+            phrases.append(_("at most %(n)s troops") % {"n": data["troops_max"]})
+        year_from, year_to = data.get("year_from"), data.get("year_to")
+        if year_from and year_to:
+            phrases.append(f"{year_from}–{year_to}")
+        elif year_from:
+            phrases.append(_("from %(year)s") % {"year": year_from})
+        elif year_to:
+            phrases.append(_("until %(year)s") % {"year": year_to})
+        return phrases
+
+    def heading(self, count):
+        words = self.noun(count) % {"count": count}
+        phrases = self.describe()
+        separator = ", " if self.language().startswith("en") else "，"
+        return separator.join([words, *phrases])
+
+    def list_separator(self):
+        return ", " if self.language().startswith("en") else "、"
+
+    @staticmethod
+    def language():
+        from django.utils import translation
+
+        return translation.get_language() or "zh-hans"
+
+    def state_phrases(self):
+        return [("state", _("involving %(states)s"))] if "state" in self.filters else []
+
+    def kind_choices(self):
+        return []
+
+    def facets(self):
+        """[(filter name, label, [(value, label, count, selected)])] over the current results."""
+        return []
+
+    def facet(self, name, label, counts, labels):
+        """Values with their counts, most frequent first; each links to the list with that value
+        added to the filters (or, when already chosen, removed from them)."""
+        selected = set(self.data.getlist(name))
+        repeatable = isinstance(self.filters.get(name), StateCodeFilter)
+        values = []
+        for value, count in sorted(counts.items(), key=lambda item: (-item[1], str(labels.get(item[0], "")))):
+            if not count or value in (None, ""):
+                continue
+            value = str(value)
+            query = self.data.copy()
+            query.pop("page", None)
+            chosen = [item for item in query.getlist(name) if item != value]
+            if value not in selected:
+                chosen = [*chosen, value] if repeatable else [value]
+            query.setlist(name, chosen)
+            values.append(
+                {
+                    "value": value,
+                    "label": labels.get(value, value),
+                    "count": count,
+                    "selected": value in selected,
+                    "url": "?" + query.urlencode(),
+                }
+            )
+        return (name, label, values)
+
+    def choice_facet(self, field, label, choices):
+        counts = dict(self.qs.order_by().values_list(field).annotate(n=Count("pk")))
+        return self.facet("kind", label, counts, dict(choices))
+
+    def state_facet(self, label, *relations, name="state"):
+        """Results per state over one or more many-valued relations, each result counted once."""
+        pks = self.qs.order_by().values("pk")
+        pairs = set()
+        for relation in relations:
+            through = getattr(self.queryset.model, relation).through
+            source = f"{self.queryset.model._meta.model_name}_id"
+            pairs |= set(through.objects.filter(**{f"{source}__in": pks}).values_list("state_id", source))
+        counts = Counter(state_id for state_id, _record in pairs)
+        states = State.objects.filter(pk__in=counts)
+        codes = {state.pk: state for state in states}
+        by_code = {codes[pk].code.code: n for pk, n in counts.items() if pk in codes}
+        names = {state.code.code: state.name for state in states}
+        return self.facet(name, label, by_code, names)
+
+
+def exists_state(relation_model, record_field, value):
+    """`Exists` over a through table: the record has any of `value` (states) on that relation."""
+    return Exists(relation_model.objects.filter(**{record_field: OuterRef("pk"), "state__in": value}))
+
+
+class StateFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=text_search(["name_zh", "name_en", "description_zh", "description_en", "code"]),
+    )
+    kind = django_filters.ChoiceFilter(label=_("Role held"), choices=Role.choices, method="filter_kind")
+    sort = SortFilter(
+        fields=(("name_en", "name"), ("code", "code")),
+        field_labels={"name_en": _("name"), "code": _("code")},
+        default=("name_en",),
+    )
+
+    class Meta:
+        model = State
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s state", "%(count)s states", n))
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(Exists(Membership.objects.filter(state=OuterRef("pk"), role=value)))
+
+    def facets(self):
+        rows = (
+            Membership.objects.filter(state__in=self.qs.order_by().values("pk"))
+            .values_list("role")
+            .annotate(n=Count("state", distinct=True))
+        )
+        return [self.facet("kind", _("Role held"), dict(rows), dict(Role.choices))]
+
+
+class MembershipFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=text_search(["state__name_zh", "state__name_en", "note_zh", "note_en", "key"]),
+    )
+    year_from = YearFilter(label=_("From year"), method="filter_year_from")
+    year_to = YearFilter(label=_("To year"), method="filter_year_to")
+    state = StateCodeFilter(label=_("State"), method="filter_state")
+    kind = django_filters.ChoiceFilter(label=_("Role"), field_name="role", choices=Role.choices)
+    in_force = PartialDateFilter(label=_("In force on"), method="filter_in_force")
+    sort = SortFilter(
+        fields=(("state__name_en", "state"), ("role", "role"), ("start", "start"), ("end", "end")),
+        field_labels={"state__name_en": _("state"), "role": _("role"), "start": _("start"), "end": _("end")},
+        default=("state__name_en", "start"),
+    )
+
+    class Meta:
+        model = Membership
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s membership period", "%(count)s membership periods", n))
+    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("start", "end"))
+
+    def state_phrases(self):
+        return [("state", _("of %(states)s"))]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(state__in=value) if value else queryset
+
+    def filter_in_force(self, queryset, name, value):
+        """Periods that cover any day of `value` (a year, month or day), reading each stored date
+        as widely as its precision allows: started no later than `value` ends, ended no earlier
+        than it begins."""
+        started = Q(start__lte=value) | Q(start__startswith=value)
+        not_ended = Q(end="") | Q(end__gte=Left(Value(value), Length("end")))
+        return queryset.exclude(start="").filter(started, not_ended)
+
+    def facets(self):
+        return [self.choice_facet("role", _("Role"), Role.choices), self.membership_state_facet()]
+
+    def membership_state_facet(self):
+        counts = dict(self.qs.order_by().values_list("state__code").annotate(n=Count("pk")))
+        names = {state.code.code: state.name for state in State.objects.filter(code__in=counts)}
+        return self.facet("state", _("State"), counts, names)
+
+
+class SummitFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=text_search(
+            ["name_zh", "name_en", "description_zh", "description_en", "city_zh", "city_en", "key"]
+        ),
+    )
+    year_from = YearFilter(label=_("From year"), method="filter_year_from")
+    year_to = YearFilter(label=_("To year"), method="filter_year_to")
+    state = StateCodeFilter(label=_("Host or participant"), method="filter_state")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SummitKind.choices)
+    sort = SortFilter(
+        fields=(("date", "date"), ("name_en", "name"), ("host__name_en", "host"), ("kind", "kind")),
+        field_labels={"date": _("date"), "name_en": _("name"), "host__name_en": _("host"), "kind": _("kind")},
+        default=("date",),
+    )
+
+    class Meta:
+        model = Summit
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s summit", "%(count)s summits", n))
+    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
+
+    def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
+        return queryset.filter(Q(host__in=value) | exists_state(Summit.participants.through, "summit", value))
+
+    def facets(self):
+        pks = self.qs.order_by().values("pk")
+        pairs = set(
+            Summit.participants.through.objects.filter(summit__in=pks).values_list("state_id", "summit_id")
+        )
+        pairs |= set(Summit.objects.filter(pk__in=pks, host__isnull=False).values_list("host_id", "pk"))
+        counts = Counter(state_id for state_id, _pk in pairs)
+        states = {state.pk: state for state in State.objects.filter(pk__in=counts)}
+        return [
+            self.choice_facet("kind", _("Kind"), SummitKind.choices),
+            self.facet(
+                "state",
+                _("Host or participant"),
+                {states[pk].code.code: n for pk, n in counts.items()},
+                {state.code.code: state.name for state in states.values()},
+            ),
+        ]
+
+
+class ExerciseFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=text_search(
+            ["name_zh", "name_en", "description_zh", "description_en", "purpose_zh", "purpose_en", "key"]
+        ),
+    )
+    year_from = YearFilter(label=_("From year"), method="filter_year_from")
+    year_to = YearFilter(label=_("To year"), method="filter_year_to")
+    state = StateCodeFilter(label=_("Host or participant"), method="filter_state")
+    host = StateCodeFilter(label=_("Host state"), method="filter_host")
+    kind = django_filters.ChoiceFilter(label=_("Series"), method="filter_series", choices=[])
+    troops_min = django_filters.NumberFilter(
+        label=_("At least troops"), field_name="troops", lookup_expr="gte", min_value=0, widget=COUNT_WIDGET
+    )
+    troops_max = django_filters.NumberFilter(
+        label=_("At most troops"), field_name="troops", lookup_expr="lte", min_value=0, widget=COUNT_WIDGET
+    )
+    sort = SortFilter(
+        fields=(("date", "date"), ("name_en", "name"), ("series__name_en", "series"), ("troops", "troops")),
+        field_labels={
+            "date": _("date"),
+            "name_en": _("name"),
+            "series__name_en": _("series"),
+            "troops": _("troops"),
+        },
+        default=("date",),
+    )
+
+    class Meta:
+        model = Exercise
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s exercise", "%(count)s exercises", n))
+    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.series = list(ExerciseSeries.objects.all())
+        self.filters["kind"].extra["choices"] = [(series.key, series.name) for series in self.series]
+
+    def kind_choices(self):
+        return [(series.key, series.name) for series in self.series]
+
+    def state_phrases(self):
+        return [("host", _("hosted by %(states)s")), ("state", _("involving %(states)s"))]
+
+    def filter_series(self, queryset, name, value):
+        return queryset.filter(series__key=value)
+
+    def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
+        return queryset.filter(
+            exists_state(Exercise.hosts.through, "exercise", value)
+            | exists_state(Exercise.participants.through, "exercise", value)
+        )
+
+    def filter_host(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
+        return queryset.filter(exists_state(Exercise.hosts.through, "exercise", value))
+
+    def facets(self):
+        series = self.choice_facet("series__key", _("Series"), self.kind_choices())
+        hosts = self.state_facet(_("Host state"), "hosts", name="host")
+        involved = self.state_facet(_("Host or participant"), "hosts", "participants")
+        return [series, hosts, involved]
+
+
+class CrisisFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=text_search(
+            ["name_zh", "name_en", "description_zh", "description_en", "outcome_zh", "outcome_en", "key"]
+        ),
+    )
+    year_from = YearFilter(label=_("From year"), method="filter_year_from")
+    year_to = YearFilter(label=_("To year"), method="filter_year_to")
+    state = StateCodeFilter(label=_("State involved"), method="filter_state")
+    kind = django_filters.ChoiceFilter(label=_("Response"), field_name="response", choices=Response.choices)
+    troops_min = django_filters.NumberFilter(
+        label=_("At least troops"),
+        field_name="troops_deployed",
+        lookup_expr="gte",
+        min_value=0,
+        widget=COUNT_WIDGET,
+    )
+    troops_max = django_filters.NumberFilter(
+        label=_("At most troops"),
+        field_name="troops_deployed",
+        lookup_expr="lte",
+        min_value=0,
+        widget=COUNT_WIDGET,
+    )
+    sort = SortFilter(
+        fields=(
+            ("start", "start"),
+            ("name_en", "name"),
+            ("response", "response"),
+            ("troops_deployed", "troops"),
+        ),
+        field_labels={
+            "start": _("start"),
+            "name_en": _("name"),
+            "response": _("response"),
+            "troops_deployed": _("troops"),
+        },
+        default=("start",),
+    )
+
+    class Meta:
+        model = Crisis
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s crisis", "%(count)s crises", n))
+    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("start", "end"))
+
+    def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
+        return queryset.filter(exists_state(Crisis.states.through, "crisis", value))
+
+    def facets(self):
+        return [
+            self.choice_facet("response", _("Response"), Response.choices),
+            self.state_facet(_("State involved"), "states"),
+        ]
+
+
+class MilestoneFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=text_search(["name_zh", "name_en", "description_zh", "description_en", "key"]),
+    )
+    year_from = YearFilter(label=_("From year"), method="filter_year_from")
+    year_to = YearFilter(label=_("To year"), method="filter_year_to")
+    state = StateCodeFilter(label=_("State involved"), method="filter_state")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=MilestoneKind.choices)
+    sort = SortFilter(fields=(("date", "date"), ("name_en", "name")), default=("date",))
+
+    class Meta:
+        model = Milestone
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s milestone", "%(count)s milestones", n))
+    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
+
+    def filter_state(self, queryset, name, value):
+        if not value:  # an empty selection arrives as an empty queryset, not None
+            return queryset
+        return queryset.filter(exists_state(Milestone.states.through, "milestone", value))
+
+
+class SourceFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"), method=text_search(["title", "publisher", "note", "key"])
+    )
+    year_from = YearFilter(label=_("From year"), method="filter_year_from")
+    year_to = YearFilter(label=_("To year"), method="filter_year_to")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SourceKind.choices)
+    sort = SortFilter(
+        fields=(("published", "published"), ("title", "title"), ("publisher", "publisher"), ("kind", "kind")),
+        field_labels={
+            "published": _("published"),
+            "title": _("title"),
+            "publisher": _("publisher"),
+            "kind": _("kind"),
+        },
+        default=("published",),
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s source", "%(count)s sources", n))
+    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("published"))
+
+    def facets(self):
+        return [self.choice_facet("kind", _("Kind"), SourceKind.choices)]

@@ -1,0 +1,43 @@
+"""Cell values in and out of spreadsheets: formula escaping and plain-text reading."""
+
+import datetime
+
+# A text cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
+def needs_escape(text):
+    """Whether `text` would be taken for a formula, or would lose its apostrophe on re-import."""
+    if text.startswith(FORMULA_TRIGGERS):
+        return True
+    return text.startswith(ESCAPE) and needs_escape(text[1:])
+
+
+def escape_formula(value):
+    """Neutralise a text cell that a spreadsheet would run as a formula; other values pass."""
+    if isinstance(value, str) and needs_escape(value):
+        return ESCAPE + value
+    return value
+
+
+def unescape_formula(value):
+    """The inverse of `escape_formula`, so an exported file imports back unchanged."""
+    if isinstance(value, str) and value.startswith(ESCAPE) and needs_escape(value[1:]):
+        return value[1:]
+    return value
+
+
+def cell_text(value):
+    """A cell as text: whole numbers without `.0`, dates as ISO, empty cells as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        value = value.date() if value.time() == datetime.time() else value
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,170 @@
+"""The whole catalog as one workbook: xlsx (a sheet per kind), json (one document keyed by
+sheet) or a folder of csv files (one per kind). Sheets come in dependency order, so a
+record's relations are in the database before the record itself is read."""
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from import_export.results import RowResult
+
+from .base import spreadsheet_row
+from .formats import (
+    UnreadableFile,
+    escape_dataset,
+    load_json,
+    read_csv,
+    read_xlsx_sheets,
+    rows_to_dataset,
+)
+from .kinds import RESOURCES
+
+SHEETS = tuple(resource.sheet for resource in RESOURCES)
+
+
+def layout(path):
+    """`xlsx`, `json` or `csv` (a folder), from the path's form."""
+    text = str(path)
+    suffix = Path(text).suffix.lower()
+    if text.endswith(("/", "\\")) or not suffix:
+        return "csv"
+    if suffix in (".xlsx", ".json"):
+        return suffix[1:]
+    raise UnreadableFile(f"Unsupported file type '{suffix}': use .xlsx, .json, or a folder for csv files.")
+
+
+def export_datasets():
+    """Every sheet as a formula-escaped Dataset, in dependency order."""
+    for resource_class in RESOURCES:
+        dataset = resource_class().export()
+        dataset.title = resource_class.sheet
+        yield escape_dataset(dataset)
+
+
+def write_catalog(path):
+    """Write the catalog to `path`; returns {sheet: row count}."""
+    kind = layout(path)
+    path = Path(path)
+    counts = {}
+    if kind == "xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook(write_only=True)
+        for dataset in export_datasets():
+            sheet = book.create_sheet(dataset.title)
+            sheet.append(dataset.headers)
+            for row in dataset:
+                sheet.append(list(row))
+            counts[dataset.title] = len(dataset)
+        book.save(path)
+    elif kind == "json":
+        document = {}
+        for dataset in export_datasets():
+            document[dataset.title] = [dict(zip(dataset.headers, row, strict=True)) for row in dataset]
+            counts[dataset.title] = len(dataset)
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        for dataset in export_datasets():
+            (path / f"{dataset.title}.csv").write_text(dataset.export("csv"), encoding="utf-8")
+            counts[dataset.title] = len(dataset)
+    return counts
+
+
+def read_catalog(path):
+    """The sheets found at `path`, as {sheet: Dataset}; unknown sheets are an error."""
+    kind = layout(path)
+    path = Path(path)
+    if kind == "csv":
+        if not path.is_dir():
+            raise UnreadableFile(f"No folder '{path}'.")
+        sheets = {csv.stem: read_csv(csv.read_bytes()) for csv in sorted(path.glob("*.csv"))}
+    elif not path.is_file():
+        raise UnreadableFile(f"No file '{path}'.")
+    elif kind == "xlsx":
+        sheets = read_xlsx_sheets(path.read_bytes())
+    else:
+        document = load_json(path.read_bytes())
+        if not isinstance(document, dict):
+            raise UnreadableFile("This json file is not a catalog: expected an object keyed by sheet name.")
+        sheets = {name: rows_to_dataset(rows, title=name) for name, rows in document.items()}
+    unknown = sorted(set(sheets) - set(SHEETS))
+    if unknown:
+        raise UnreadableFile(f"Unknown sheet {', '.join(unknown)}; the sheets are: {', '.join(SHEETS)}.")
+    if not sheets:
+        raise UnreadableFile(f"No sheets found; the sheets are: {', '.join(SHEETS)}.")
+    return sheets
+
+
+@dataclass
+class SheetReport:
+    sheet: str
+    totals: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)  # (sheet, row, column, reason)
+
+    @property
+    def created(self):
+        return self.totals.get(RowResult.IMPORT_TYPE_NEW, 0)
+
+    @property
+    def updated(self):
+        return self.totals.get(RowResult.IMPORT_TYPE_UPDATE, 0)
+
+    @property
+    def unchanged(self):
+        return self.totals.get(RowResult.IMPORT_TYPE_SKIP, 0)
+
+    @property
+    def deleted(self):
+        return self.totals.get(RowResult.IMPORT_TYPE_DELETE, 0)
+
+
+def errors_of(sheet, result):
+    """Every problem in an import result as (sheet, row, column, reason)."""
+    errors = [(sheet, "", "", str(error.error)) for error in result.base_errors]
+    for number, row_errors in result.row_errors():
+        errors += [(sheet, spreadsheet_row(number), "", str(error.error)) for error in row_errors]
+    for invalid in result.invalid_rows:
+        for column, messages in invalid.field_specific_errors.items():
+            errors += [(sheet, spreadsheet_row(invalid.number), column, str(m)) for m in messages]
+        errors += [
+            (sheet, spreadsheet_row(invalid.number), "", str(m)) for m in invalid.non_field_specific_errors
+        ]
+    return errors
+
+
+def import_catalog(sheets, *, file_name, dry_run=False, user=None, progress=None):
+    """Import every sheet in dependency order, all in one transaction: written only when no
+    sheet has an error and this is not a dry run. Returns a SheetReport per sheet read."""
+    reports = []
+    with transaction.atomic():
+        for resource_class in RESOURCES:
+            dataset = sheets.get(resource_class.sheet)
+            if dataset is None:
+                continue
+            if not len(dataset):  # a kind with no records exports as a header alone
+                reports.append(SheetReport(resource_class.sheet))
+                continue
+            resource = resource_class()
+            # Nobody reads an HTML preview here: skip building one per row.
+            resource._meta = copy.copy(resource._meta)
+            resource._meta.skip_html_diff = True
+            result = resource.import_data(
+                dataset,
+                dry_run=False,
+                raise_errors=False,
+                use_transactions=True,
+                file_name=file_name,
+                user=user,
+                progress=progress,
+            )
+            reports.append(
+                SheetReport(
+                    resource_class.sheet, dict(result.totals), errors_of(resource_class.sheet, result)
+                )
+            )
+        if dry_run or any(report.errors for report in reports):
+            transaction.set_rollback(True)
+    return reports

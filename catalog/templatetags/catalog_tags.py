@@ -1,0 +1,139 @@
+"""Template helpers for the public pages: partial dates, sort links, the language switch and
+the membership chart (inline SVG drawn on the server)."""
+
+import datetime
+
+from django import template
+from django.urls import translate_url
+from django.utils import translation
+from django.utils.translation import gettext
+
+from catalog.dates import PartialDate, format_partial_date
+
+register = template.Library()
+
+
+@register.filter
+def partial_date(value):
+    """`2010-06` as 2010年6月 or June 2010, at the precision it was recorded."""
+    return format_partial_date(value, translation.get_language() or "zh-hans")
+
+
+@register.simple_tag(takes_context=True)
+def sort_value(context, column):
+    """The `sort` value a column header links to: ascending first, then descending."""
+    current = context.get("current_sort", "")
+    return f"-{column}" if current == column else column
+
+
+@register.simple_tag(takes_context=True)
+def sort_state(context, column):
+    """`ascending`, `descending` or `none`, for aria-sort."""
+    current = context.get("current_sort", "")
+    if current == column:
+        return "ascending"
+    if current == f"-{column}":
+        return "descending"
+    return "none"
+
+
+@register.simple_tag(takes_context=True)
+def language_url(context, code):
+    """The current page in another language, with the same query string."""
+    request = context.get("request")
+    if request is None:
+        return "/" if code == "zh-hans" else f"/{code}/"
+    return translate_url(request.get_full_path(), code)
+
+
+ROLE_ORDER = ("founding_signatory", "member", "observer", "candidate", "suspended")
+
+
+@register.inclusion_tag("includes/_chart.html", takes_context=True)
+def membership_chart(context, memberships, caption=""):
+    """One row per state, one bar per membership period coloured by role, years on the axis."""
+    today = context.get("today") or datetime.date.today()
+    periods = []
+    for membership in memberships:
+        try:
+            start = PartialDate.parse(membership.start).first_day()
+            end = PartialDate.parse(membership.end).last_day() if membership.end else today
+        except ValueError:
+            continue
+        periods.append((membership, start, max(end, start)))
+    if not periods:
+        return {"empty": True, "caption": caption}
+    first_year = min(start.year for _m, start, _e in periods)
+    last_year = max(today.year, max(end.year for _m, _s, end in periods))
+    axis_start = datetime.date(first_year, 1, 1)
+    axis_end = datetime.date(last_year + 1, 1, 1)
+    label_width, plot_width, row_height, top = 170, 760, 30, 30
+    span = (axis_end - axis_start).days
+
+    def x(day):
+        return round(label_width + (day - axis_start).days / span * plot_width, 1)
+
+    rows, by_state = [], {}
+    for membership, start, end in periods:
+        state = membership.state
+        if state.pk not in by_state:
+            by_state[state.pk] = {"state": state, "bars": [], "y": 0}
+            rows.append(by_state[state.pk])
+        by_state[state.pk]["bars"].append(
+            {
+                "membership": membership,
+                "x": x(start),
+                "width": max(round(x(end) - x(start), 1), 2),
+                "role": membership.role,
+                "label": gettext("%(state)s: %(role)s, %(start)s–%(end)s")
+                % {
+                    "state": state.name,
+                    "role": membership.get_role_display(),
+                    "start": partial_date(membership.start),
+                    "end": partial_date(membership.end) or gettext("ongoing"),
+                },
+            }
+        )
+    for index, row in enumerate(rows):
+        row["y"] = top + index * row_height
+        row["label_y"] = row["y"] + 15
+        for bar in row["bars"]:
+            bar["y"] = row["y"] + 4
+    years = last_year - first_year + 1
+    step = 1 if years <= 12 else 5 if years <= 60 else 10
+    ticks = [
+        {"year": year, "x": x(datetime.date(year, 1, 1))}
+        for year in range(first_year, last_year + 1)
+        if year % step == 0 or year == first_year
+    ]
+    height = top + len(rows) * row_height + 10
+    roles = {bar["role"] for row in rows for bar in row["bars"]}
+    legend = [(role, label) for role, label in _role_labels() if role in roles]
+    return {
+        "empty": False,
+        "caption": caption,
+        "rows": rows,
+        "ticks": ticks,
+        "width": label_width + plot_width + 20,
+        "height": height,
+        "axis_bottom": height - 10,
+        "legend": legend,
+        "today_x": x(today),
+        "memberships": [membership for membership, _s, _e in periods],
+    }
+
+
+def _role_labels():
+    from catalog.models import Role
+
+    return [(role, Role(role).label) for role in ROLE_ORDER]
+
+
+@register.filter
+def verbose_name(record):
+    return record._meta.verbose_name
+
+
+@register.filter
+def plural_name(record):
+    return record._meta.verbose_name_plural

@@ -1,0 +1,205 @@
+import json
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import Citation, Exercise, Membership, State
+from tests.factories import make_exercise, make_state
+from tests.sheets import any_catalog, build_catalog, empty_catalog, snapshot  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    call_command(*args, verbosity=1)
+
+
+@pytest.mark.usefixtures("any_catalog")
+@pytest.mark.parametrize("name", ["catalog.xlsx", "catalog.json", "catalog/"])
+def test_catalog_exported_and_imported_into_an_empty_database_holds_the_same_records(tmp_path, name):
+    before = snapshot()
+    path = str(tmp_path / name)
+    run("export_catalog", path)
+    empty_catalog()
+    assert State.objects.count() == 0
+
+    run("import_catalog", path)
+
+    assert snapshot() == before
+
+
+def test_a_catalog_with_empty_kinds_round_trips(tmp_path, capsys):
+    make_state("KZ")
+    before = snapshot()
+    run("export_catalog", str(tmp_path / "catalog.xlsx"))
+    empty_catalog()
+
+    run("import_catalog", str(tmp_path / "catalog.xlsx"))
+
+    assert "exercises: 0 created, 0 updated, 0 unchanged, 0 deleted, 0 errors" in capsys.readouterr().out
+    assert snapshot() == before
+
+
+def test_xlsx_export_has_one_sheet_per_kind_in_dependency_order(tmp_path):
+    build_catalog()
+    run("export_catalog", str(tmp_path / "catalog.xlsx"))
+
+    book = openpyxl.load_workbook(tmp_path / "catalog.xlsx")
+
+    assert book.sheetnames == [
+        "sources",
+        "states",
+        "memberships",
+        "exercise_series",
+        "exercises",
+        "summits",
+        "crises",
+        "milestones",
+        "citations",
+    ]
+    exercises = list(book["exercises"].values)
+    assert exercises[0][:9] == (
+        "key",
+        "name_zh",
+        "name_en",
+        "series",
+        "date",
+        "end_date",
+        "hosts",
+        "participants",
+        "troops",
+    )
+    assert exercises[1][3:9] == ("rubezh", "2008-07", "2008-08", "AM", "AM, KZ, RU", 4000)
+
+
+def test_csv_export_is_a_folder_of_one_file_per_kind(tmp_path):
+    build_catalog()
+    run("export_catalog", str(tmp_path / "out"))
+
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "citations.csv",
+        "crises.csv",
+        "exercise_series.csv",
+        "exercises.csv",
+        "memberships.csv",
+        "milestones.csv",
+        "sources.csv",
+        "states.csv",
+        "summits.csv",
+    ]
+
+
+def test_export_escapes_formulas_and_import_restores_the_text(tmp_path):
+    build_catalog()
+    run("export_catalog", str(tmp_path / "catalog.json"))
+    document = json.loads((tmp_path / "catalog.json").read_text())
+
+    russia = next(row for row in document["states"] if row["code"] == "RU")
+    assert russia["parliament_en"] == '\'=HYPERLINK("http://example.com")'
+    assert next(row for row in document["sources"] if row["key"] == "tass-2008")["title"] == "'+7 headline"
+    assert document["exercises"][0]["troops"] == 4000
+
+    empty_catalog()
+    run("import_catalog", str(tmp_path / "catalog.json"))
+    assert State.objects.get(code="RU").parliament_en == '=HYPERLINK("http://example.com")'
+
+
+def test_importing_the_same_workbook_twice_changes_nothing_the_second_time(tmp_path, capsys):
+    build_catalog()
+    path = str(tmp_path / "catalog.xlsx")
+    run("export_catalog", path)
+    history_before = Exercise.history.count()
+    capsys.readouterr()
+
+    run("import_catalog", path)
+
+    out = capsys.readouterr().out
+    assert "exercises: 0 created, 0 updated, 1 unchanged, 0 deleted, 0 errors" in out
+    assert "citations: 0 created, 0 updated, 6 unchanged, 0 deleted, 0 errors" in out
+    assert Exercise.history.count() == history_before
+
+
+def test_one_edited_cell_updates_that_record_alone_with_a_history_reason_naming_the_file(tmp_path, capsys):
+    build_catalog()
+    make_exercise(key="kanal-2009", troops=100)
+    path = tmp_path / "catalog.xlsx"
+    run("export_catalog", str(path))
+    book = openpyxl.load_workbook(path)
+    sheet = book["exercises"]
+    troops = [cell.value for cell in sheet[1]].index("troops") + 1
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "kanal-2009")
+    sheet.cell(row, troops).value = 250
+    book.save(path)
+    capsys.readouterr()
+
+    run("import_catalog", str(path))
+
+    assert "exercises: 0 created, 1 updated, 1 unchanged, 0 deleted, 0 errors" in capsys.readouterr().out
+    assert Exercise.objects.get(key="kanal-2009").troops == 250
+    assert Exercise.objects.get(key="rubezh-2008").troops == 4000
+    latest = Exercise.history.filter(key="kanal-2009").latest("history_date")
+    assert latest.history_change_reason == "Imported from catalog.xlsx"
+    assert latest.history_user is None
+
+
+def test_dry_run_reports_but_writes_nothing(tmp_path, capsys):
+    build_catalog()
+    path = str(tmp_path / "catalog.json")
+    run("export_catalog", path)
+    empty_catalog()
+    capsys.readouterr()
+
+    run("import_catalog", path, "--dry-run")
+
+    out = capsys.readouterr().out
+    assert "states: 4 created, 0 updated, 0 unchanged, 0 deleted, 0 errors" in out
+    assert "citations: 6 created" in out
+    assert "Dry run: nothing was written." in out
+    assert State.objects.count() == 0
+    assert Citation.objects.count() == 0
+
+
+def test_an_error_in_a_late_sheet_writes_nothing_from_any_sheet_and_lists_the_errors(tmp_path, capsys):
+    document = {
+        "states": [{"code": "am", "name_zh": "亚美尼亚", "name_en": "Armenia"}],
+        "memberships": [
+            {"key": "am-1", "state": "AM", "role": "member", "start": "1994"},
+            {"key": "xx-1", "state": "XX", "role": "member", "start": "2010-13"},
+        ],
+    }
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+
+    with pytest.raises(CommandError, match="2 errors; nothing was written."):
+        run("import_catalog", str(path))
+
+    captured = capsys.readouterr()
+    assert "states: 1 created, 0 updated, 0 unchanged, 0 deleted, 0 errors" in captured.out
+    assert "memberships, row 3, state: Unknown state code 'XX'" in captured.err
+    assert "memberships, row 3, start: '2010-13' is not a date: there is no month 13" in captured.err
+    assert State.objects.count() == 0
+    assert Membership.objects.count() == 0
+
+
+def test_an_unknown_sheet_is_refused(tmp_path):
+    make_state("KZ")
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"people": []}))
+
+    with pytest.raises(CommandError, match="Unknown sheet people; the sheets are: sources, states"):
+        run("import_catalog", str(path))
+    assert State.objects.count() == 1
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_without_a_traceback(tmp_path):
+    path = tmp_path / "picture.xlsx"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+
+    with pytest.raises(CommandError, match="This file is not an xlsx spreadsheet"):
+        run("import_catalog", str(path))
+
+
+def test_an_unsupported_suffix_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="Unsupported file type '.ods'"):
+        run("export_catalog", str(tmp_path / "catalog.ods"))

@@ -1,0 +1,192 @@
+"""List filters: the query-string names, partial-date year ranges, "in force on", facets, and
+bad input shown as form errors."""
+
+import pytest
+from django.http import QueryDict
+from django.utils import translation
+
+from catalog.filters import CrisisFilter, ExerciseFilter, MembershipFilter, SummitFilter
+from catalog.models import Exercise, ExerciseSeries, Membership
+from tests.factories import make_crisis, make_exercise, make_membership, make_state, make_summit
+from tests.test_views import elements, texts
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    with translation.override("zh-hans"):
+        yield
+
+
+def keys(filterset):
+    assert filterset.is_valid(), filterset.errors
+    return [record.key for record in filterset.qs]
+
+
+def exercises(query):
+    return keys(ExerciseFilter(QueryDict(query), queryset=Exercise.objects.public()))
+
+
+def memberships(query):
+    return keys(MembershipFilter(QueryDict(query), queryset=Membership.objects.public()))
+
+
+@pytest.fixture
+def states(db):
+    return {code: make_state(code) for code in ("RU", "KZ", "UZ", "AM", "BY")}
+
+
+@pytest.fixture
+def uzbekistan_history(states):
+    make_membership(states["RU"], key="ru", role="founding_signatory", start="1992-05-15")
+    make_membership(states["UZ"], key="uz-1994", start="1994-04-20", end="1999-04")
+    make_membership(states["UZ"], key="uz-2006", start="2006-08-16", end="2012-12")
+    make_membership(states["AM"], key="am", start="1994-04-20")
+    make_membership(states["BY"], key="by-observer", role="observer", start="2010-06", end="2010-06")
+
+
+def test_members_in_force_in_2010_include_uzbekistan(uzbekistan_history):
+    assert memberships("in_force=2010&kind=member") == ["am", "uz-2006"]
+
+
+def test_members_in_force_in_2013_exclude_uzbekistan(uzbekistan_history):
+    assert memberships("in_force=2013&kind=member") == ["am"]
+
+
+def test_in_force_reads_stored_dates_at_their_precision(uzbekistan_history):
+    assert memberships("in_force=2012-12-31") == ["am", "ru", "uz-2006"]
+    assert memberships("in_force=2013-01") == ["am", "ru"]
+    assert memberships("in_force=2010-06-15&kind=observer") == ["by-observer"]
+    assert memberships("in_force=2010-07&kind=observer") == []
+    assert memberships("in_force=1999&state=UZ") == ["uz-1994"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("year_from=2008&year_to=2010", ["year-2008", "month-2010", "day-2009"]),
+        ("year_from=2010&year_to=2010", ["month-2010"]),
+        ("year_from=2011", ["year-2011"]),
+        ("year_to=2008", ["year-2008"]),
+    ],
+)
+def test_year_range_works_across_date_precisions(db, query, expected):
+    make_exercise(key="year-2008", date="2008")
+    make_exercise(key="day-2009", date="2009-12-31")
+    make_exercise(key="month-2010", date="2010-06")
+    make_exercise(key="year-2011", date="2011")
+    assert sorted(exercises(query)) == sorted(expected)
+
+
+def test_membership_year_range_keeps_periods_that_overlap_it(uzbekistan_history):
+    assert memberships("year_from=2000&year_to=2005") == ["am", "ru"]
+
+
+def test_state_filter_over_hosts_and_participants_lists_each_exercise_once(states):
+    make_exercise(key="both", hosts=[states["KZ"]], participants=[states["KZ"], states["RU"]])
+    make_exercise(key="guest", participants=[states["RU"]])
+    make_exercise(key="other", participants=[states["AM"]])
+    assert exercises("state=KZ&state=RU") == ["both", "guest"]
+    assert exercises("host=KZ") == ["both"]
+
+
+def test_troops_bounds_are_inclusive(db):
+    for troops in (1000, 2000, 3000):
+        make_exercise(key=f"troops-{troops}", troops=troops)
+    make_exercise(key="troops-unknown")
+    assert exercises("troops_min=2000") == ["troops-2000", "troops-3000"]
+    assert exercises("troops_max=2000") == ["troops-1000", "troops-2000"]
+
+
+def test_text_search_matches_chinese_and_english_names_ignoring_case(db):
+    make_exercise(key="rubezh", name_zh="防线-2008", name_en="Rubezh-2008")
+    make_exercise(key="kanal", name_zh="通道", name_en="Kanal", description_en="Anti-drug operation")
+    assert exercises("q=rubezh") == ["rubezh"]
+    assert exercises("q=防线") == ["rubezh"]
+    assert exercises("q=ANTI-DRUG") == ["kanal"]
+
+
+def test_sorting_by_troops_descending_breaks_ties_by_id(db):
+    first = make_exercise(key="a", troops=500)
+    second = make_exercise(key="b", troops=500)
+    make_exercise(key="c", troops=900)
+    assert exercises("sort=-troops") == ["c", first.key, second.key]
+
+
+def test_series_is_the_exercise_category(db):
+    rubezh = ExerciseSeries.objects.create(key="rubezh", name_zh="防线", name_en="Rubezh")
+    make_exercise(key="in-series", series=rubezh)
+    make_exercise(key="alone")
+    assert exercises("kind=rubezh") == ["in-series"]
+
+
+def test_crisis_response_and_summit_kind_are_categories(states):
+    make_crisis(key="deployed", response="deployed")
+    make_crisis(key="declined", response="declined")
+    make_summit(key="regular", kind="regular", host=states["RU"])
+    make_summit(key="extra", kind="extraordinary", participants=[states["KZ"]])
+    assert keys(
+        CrisisFilter(QueryDict("kind=declined"), queryset=CrisisFilter._meta.model.objects.all())
+    ) == ["declined"]
+    summit_filter = SummitFilter(QueryDict("state=KZ"), queryset=SummitFilter._meta.model.objects.public())
+    assert keys(summit_filter) == ["extra"]
+
+
+def test_facets_count_results_per_value_and_link_to_the_narrower_list(states):
+    make_exercise(key="one", hosts=[states["KZ"]], participants=[states["KZ"], states["RU"]])
+    make_exercise(key="two", hosts=[states["KZ"]], participants=[states["RU"]])
+    make_exercise(key="three", hosts=[states["RU"]])
+    filterset = ExerciseFilter(QueryDict("year_from=2000"), queryset=Exercise.objects.public())
+    facets = {name: values for name, _label, values in filterset.facets()}
+    assert [(value["value"], value["count"]) for value in facets["host"]] == [("KZ", 2), ("RU", 1)]
+    assert [(value["value"], value["count"]) for value in facets["state"]] == [("RU", 3), ("KZ", 2)]
+    assert facets["host"][0]["url"] == "?year_from=2000&host=KZ"
+    assert facets["kind"] == []
+
+
+def test_heading_states_the_active_filters_in_words(states):
+    for year in (2008, 2010, 2014):
+        make_exercise(date=str(year), hosts=[states["KZ"]])
+    make_exercise(date="2015", hosts=[states["KZ"]])
+    query = QueryDict("host=KZ&year_from=2008&year_to=2014")
+    filterset = ExerciseFilter(query, queryset=Exercise.objects.public())
+    assert filterset.heading(filterset.qs.count()) == "3 次演习，东道国：哈萨克斯坦，2008–2014"
+    with translation.override("en"):
+        filterset = ExerciseFilter(query, queryset=Exercise.objects.public())
+        assert filterset.heading(filterset.qs.count()) == "3 exercises, hosted by Kazakhstan, 2008–2014"
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "message"),
+    [
+        ("/exercises/?year_from=abc", "year_from", "输入整数"),
+        ("/exercises/?state=XX", "state", "XX"),
+        ("/exercises/?troops_min=-5", "troops_min", "0"),
+        ("/exercises/?sort=colour", "sort", "colour"),
+        ("/memberships/?in_force=2010-13", "in_force", "2010-06-15"),
+        ("/memberships/?state=KZ&state=ZZ", "state", "ZZ"),
+    ],
+)
+def test_an_invalid_filter_shows_its_error_beside_the_field_and_no_results(
+    client, states, url, field, message
+):
+    make_exercise(key="visible", hosts=[states["KZ"]])
+    make_membership(states["KZ"], key="kz")
+    response = client.get(url)
+    assert response.status_code == 200
+    error = texts(response, "p", id=f"id_{field}_error")
+    assert len(error) == 1 and message in error[0]
+    assert texts(response, "th", scope="row") == []  # never the unfiltered list
+    assert texts(response, "h2", id="results-heading") == ["部分筛选条件无法应用"]
+
+
+def test_facet_counts_appear_beside_the_filters_on_the_page(client, states):
+    make_exercise(hosts=[states["KZ"]])
+    make_exercise(hosts=[states["KZ"]])
+    make_exercise(hosts=[states["RU"]])
+    response = client.get("/exercises/")
+    facet_items = texts(response, "li")
+    assert "哈萨克斯坦 2" in facet_items
+    assert "俄罗斯 1" in facet_items
+    assert [attrs["href"] for attrs, text in elements(response, "a") if text == "哈萨克斯坦"][:1] == [
+        "?host=KZ"
+    ]
