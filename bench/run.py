@@ -97,13 +97,13 @@ EXPORT_TIMEOUT = 90
 IMPORT_TIMEOUT = 60
 IMPORT_SHEET = "exercises"  # the workbook keeps only this sheet; the rest is already in the database
 
+# The pages held to a third of the hello ceiling (the CSV download is held to its first byte instead).
 PAGE_LABELS = {
     "filtered": "filtered list",
     "list": "list page 1",
     "deep": "list page 2,000",
     "detail": "detail page",
     "home": "home page",
-    "csv": "CSV download",
 }
 
 TARGETS = {
@@ -605,9 +605,9 @@ def verdict(met, text):
 def at_least(value, target, unit="×"):
     """A verdict for `value ≥ target`, saying by how much it was missed."""
     if value >= target:
-        return verdict(True, f"{value:.2f}{unit} (target ≥ {target:.2f}{unit})")
+        return verdict(True, f"{value:.3g}{unit} (target ≥ {target:.3g}{unit})")
     return verdict(
-        False, f"{value:.2f}{unit}, short of {target:.2f}{unit} by {(1 - value / target) * 100:.0f}%"
+        False, f"{value:.3g}{unit}, short of {target:.3g}{unit} by {(1 - value / target) * 100:.0f}%"
     )
 
 
@@ -725,7 +725,7 @@ def report(run_info, site, datasette, datasette_off, commands, urls):
         lines.append(
             f"| {name} | `{result['url']}` | {fmt(result, 'rps')} | {fmt(result, 'p50_ms')} "
             f"| {fmt(result, 'p99_ms')} "
-            f"| {fmt(result, 'kb_per_request', '{:.0f}')} | {'–' if share is None else f'{share:.3f}'} |"
+            f"| {fmt(result, 'kb_per_request', '{:.0f}')} | {'–' if share is None else f'{share:.3g}'} |"
         )
     lines += [
         "",
@@ -748,7 +748,7 @@ def report(run_info, site, datasette, datasette_off, commands, urls):
         cells = [name, cell(ours)]
         for theirs in (datasette.get(their_key, {}), datasette_off.get(their_key, {})):
             value = ratio(ours, theirs)
-            cells += [cell(theirs), "–" if value is None else f"{value:.2f}×"]
+            cells += [cell(theirs), "–" if value is None else f"{value:.3g}×"]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Datasette URLs:", ""]
     for key in ("filtered", "deep", "row", "csv"):
