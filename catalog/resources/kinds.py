@@ -135,6 +135,9 @@ class MembershipResource(KindResource):
 
     class Meta(KindResource.Meta):
         model = Membership
+        # A period is checked against the other periods of its state in the database
+        # (Membership.clean), so each row is written before the next one is checked.
+        use_bulk = False
         fields = (
             "key",
             "state",
