@@ -103,7 +103,7 @@ def run_measured(args, database):
     seconds = time.perf_counter() - start
     if process.returncode:
         sys.exit(f"{' '.join(map(str, args))} failed:\n{stderr.decode()[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout.decode()
+    return seconds, usage.ru_maxrss / 1024, stdout.decode(), usage.ru_utime + usage.ru_stime
 
 
 def report(label, rows, seconds, megabytes, output=""):
@@ -268,8 +268,8 @@ def main():
         if not options.skip_admin:
             database = work / "admin.sqlite3"
             shutil.copy(states_db, database)
-            seconds, megabytes, output = run_measured([script, "admin-import", str(new)], database)
-            report("admin import, preview + confirm", rows, seconds, megabytes)
+            seconds, megabytes, output, cpu = run_measured([script, "admin-import", str(new)], database)
+            report("admin import, preview + confirm", rows, seconds, megabytes, cpu=cpu)
             print(f"{'':34} {output.strip()}")
 
         if not options.skip_export:

@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import connections
 from django.db.models import ProtectedError
 from import_export import fields, resources
 from import_export.instance_loaders import BaseInstanceLoader
@@ -123,11 +124,24 @@ class CatalogResource(resources.ModelResource):
 
     # --- reading the file -------------------------------------------------------------------
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.loaded_values = {}  # {pk: {attname: value}} of the records the file names
+        self.existing_related = {}  # {attribute: {pk: [records]}} of those records
+        self._import_fields = None
+
+    def get_import_fields(self):
+        """The library's list, computed once: it is asked for several times per row."""
+        if self._import_fields is None:
+            self._import_fields = super().get_import_fields()
+        return self._import_fields
+
     def column_names(self):
         return [field.column_name for field in self.get_import_fields()]
 
     def before_import(self, dataset, **kwargs):
         """Check the file as a whole; on a problem, report it and import no row at all."""
+        self._import_fields = None
         store = {}  # related records, read once per import and shared by every column
         for field in self.fields.values():
             if isinstance(field.widget, _KeyLookup):
@@ -306,9 +320,8 @@ class CatalogResource(resources.ModelResource):
             return from_row[attribute]
         if instance.pk is None:
             return []
-        existing = getattr(self, "existing_related", {})
-        if attribute in existing:
-            return existing[attribute].get(instance.pk, [])
+        if attribute in self.existing_related:
+            return self.existing_related[attribute].get(instance.pk, [])
         return list(getattr(instance, attribute).all())
 
     def diff_value(self, field, instance):
@@ -317,19 +330,27 @@ class CatalogResource(resources.ModelResource):
         return field.export(instance)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        """The library's rule (skip a row that changes nothing), comparing many-to-many cells
-        with the relations loaded up front."""
-        if not self._meta.skip_unchanged or self._meta.skip_diff or import_validation_errors:
+        """The library's rule, skip a row that changes nothing, read from the values and the
+        relations loaded up front: it needs no `original` (the copy of every record the
+        library takes for its diff, which `import_catalog` goes without)."""
+        if not self._meta.skip_unchanged or import_validation_errors or instance.pk is None:
             return False
-        for field in self.get_import_fields():
-            if isinstance(field.widget, KeysWidget):
-                if field.column_name not in row:
-                    continue
-                new = {record.pk for record in self.related_of(instance, field.attribute)}
-                old = {record.pk for record in self.related_of(original, field.attribute)}
-                if new != old:
-                    return False
-            elif field.get_value(instance) != field.get_value(original):
+        loaded = self.loaded_values.get(instance.pk)
+        if loaded is None:
+            return False
+        for field in self._meta.model._meta.concrete_fields:
+            if getattr(field, "auto_now", False):
+                continue
+            if getattr(instance, field.attname) != loaded[field.attname]:
+                return False
+        for field in self.related_fields():
+            if field.column_name not in row:
+                continue
+            if field.attribute not in self.existing_related:
+                return False
+            new = {record.pk for record in self.related_of(instance, field.attribute)}
+            old = {record.pk for record in self.existing_related[field.attribute].get(instance.pk, ())}
+            if new != old:
                 return False
         return True
 
@@ -348,7 +369,7 @@ class CatalogResource(resources.ModelResource):
             m2m = self._meta.model._meta.get_field(field.attribute)
             through = m2m.remote_field.through
             owner, target = f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"
-            existing = getattr(self, "existing_related", {}).get(field.attribute, {})
+            existing = self.existing_related.setdefault(field.attribute, {})
             changed = {}
             for instance in instances:
                 from_row = getattr(instance, RELATED_FROM_ROW, None) or {}
@@ -360,16 +381,21 @@ class CatalogResource(resources.ModelResource):
             if not created:
                 for chunk in chunks(changed):
                     through.objects.filter(**{f"{owner}__in": chunk}).delete()
-            through.objects.bulk_create(
-                [
-                    through(**{owner: pk, target: record.pk})
-                    for pk, records in changed.items()
-                    for record in records
-                ],
-                batch_size=self._meta.batch_size,
-            )
+            self.insert_pairs(through, owner, target, changed)
             for pk, records in changed.items():
                 existing[pk] = records
+
+    def insert_pairs(self, through, owner, target, related):
+        """Rows of a many-to-many table in one `executemany` INSERT. The table has two ids
+        and no behaviour; a model instance per row would cost more than the insert itself."""
+        connection = connections[self.get_db_connection_name()]
+        quote = connection.ops.quote_name
+        table = quote(through._meta.db_table)
+        columns = ", ".join(quote(through._meta.get_field(name).column) for name in (owner, target))
+        rows = [(pk, record.pk) for pk, records in related.items() for record in records]
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s)", rows)
 
     # --- writing in batches ----------------------------------------------------------------
 

@@ -405,6 +405,7 @@ class CitationResource(CatalogResource):
                 (c.content_type_id, c.object_id, c.source_id, c.field, c.quote): c
                 for c in Citation.objects.all()
             }
+            self.loaded_values = {c.pk: self.stored_values(c) for c in self.existing.values()}
         content_type = self.fields["record_kind"].clean(row)
         key = (
             content_type.pk,

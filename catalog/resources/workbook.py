@@ -148,9 +148,9 @@ def import_catalog(sheets, *, file_name, dry_run=False, user=None, progress=None
                 reports.append(SheetReport(resource_class.sheet))
                 continue
             resource = resource_class()
-            # Nobody reads an HTML preview here: skip building one per row.
+            # Nobody reads a preview here: skip copying every record for a diff.
             resource._meta = copy.copy(resource._meta)
-            resource._meta.skip_html_diff = True
+            resource._meta.skip_diff = True
             result = resource.import_data(
                 dataset,
                 dry_run=False,
