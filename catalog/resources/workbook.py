@@ -54,6 +54,15 @@ def export_rows(resource):
             yield [escape_formula(resource.export_field(field, records[pk])) for field in fields]
 
 
+def write_rows(rows, write):
+    """Write the header and every row; returns the number of records."""
+    count = -1
+    for row in rows:
+        write(row)
+        count += 1
+    return count
+
+
 def export_sheets():
     """(sheet name, rows) for every kind, in dependency order."""
     for resource_class in RESOURCES:
@@ -70,10 +79,7 @@ def write_catalog(path):
 
         book = openpyxl.Workbook(write_only=True)
         for title, rows in export_sheets():
-            sheet = book.create_sheet(title)
-            for count, row in enumerate(rows):
-                sheet.append(row)
-            counts[title] = count
+            counts[title] = write_rows(rows, book.create_sheet(title).append)
         book.save(path)
     elif kind == "json":
         with path.open("w", encoding="utf-8") as out:
@@ -92,10 +98,7 @@ def write_catalog(path):
         path.mkdir(parents=True, exist_ok=True)
         for title, rows in export_sheets():
             with (path / f"{title}.csv").open("w", encoding="utf-8", newline="") as out:
-                writer = csv.writer(out)
-                for count, row in enumerate(rows):
-                    writer.writerow(row)
-            counts[title] = count
+                counts[title] = write_rows(rows, csv.writer(out).writerow)
     return counts
 
 
