@@ -135,6 +135,9 @@ class MembershipResource(KindResource):
 
     class Meta(KindResource.Meta):
         model = Membership
+        # A period is checked against the other periods of its state in the database
+        # (Membership.clean), so each row is written before the next one is checked.
+        use_bulk = False
         fields = (
             "key",
             "state",
@@ -402,6 +405,7 @@ class CitationResource(CatalogResource):
                 (c.content_type_id, c.object_id, c.source_id, c.field, c.quote): c
                 for c in Citation.objects.all()
             }
+            self.loaded_values = {c.pk: self.stored_values(c) for c in self.existing.values()}
         content_type = self.fields["record_kind"].clean(row)
         key = (
             content_type.pk,

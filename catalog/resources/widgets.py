@@ -76,6 +76,12 @@ class _KeyLookup:
             self._store[key] = {str(getattr(obj, self.field)): obj for obj in self.model.objects.all()}
         return self._store[key]
 
+    def records_by_pk(self):
+        key = (self.model, self.field, "pk")
+        if key not in self._store:
+            self._store[key] = {obj.pk: obj for obj in self.records().values()}
+        return self._store[key]
+
     def key_of(self, obj):
         return str(getattr(obj, self.field))
 
@@ -120,7 +126,10 @@ class KeysWidget(widgets.ManyToManyWidget, _KeyLookup):
     def render(self, value, obj=None, **kwargs):
         if value is None:
             return ""
-        return ", ".join(sorted(self.key_of(obj) for obj in value.all()))
+        return self.render_records(value.all())
+
+    def render_records(self, records):
+        return ", ".join(sorted(self.key_of(obj) for obj in records))
 
 
 def state_code(text):

@@ -1,0 +1,153 @@
+"""What makes imports fast must not change what they do: constraints evaluated in Python agree
+with the database, batches keep history and relations, and the query count stays flat."""
+
+import itertools
+
+import pytest
+import tablib
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import CheckConstraint, Q
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from catalog.models import Crisis, Exercise, Membership, Milestone, Source, Summit
+from catalog.resources import ExerciseResource
+from catalog.resources.constraints import Unsupported, check_in_python, evaluate, instance_values
+from tests.factories import make_exercise, make_state
+
+pytestmark = pytest.mark.django_db
+
+DATES = ["", "2012", "2012-05", "2012-06", "2012-06-28", "2012-07-01", "2011", "2013"]
+CHECKED = {
+    Membership: {"start": DATES, "end": DATES, "role": ["member", "nonsense", ""]},
+    Summit: {"date": DATES, "end_date": DATES, "kind": ["regular", "nonsense"]},
+    Exercise: {"date": DATES, "end_date": DATES},
+    Crisis: {
+        "start": DATES[:4],
+        "end": DATES[:4],
+        "response": ["deployed", "statement", "nonsense"],
+        "troops_deployed": [None, 0, 2030],
+    },
+    Milestone: {"date": DATES[:4], "end_date": DATES[:4], "kind": ["treaty", "nonsense"]},
+    Source: {"kind": ["news", "nonsense", ""]},
+}
+
+
+def combinations(values_by_field):
+    names = list(values_by_field)
+    for values in itertools.product(*(values_by_field[name] for name in names)):
+        yield dict(zip(names, values, strict=True))
+
+
+@pytest.mark.parametrize("model", list(CHECKED), ids=lambda model: model.__name__)
+def test_check_constraints_evaluated_in_python_agree_with_the_database(model):
+    constraints = [c for c in model._meta.constraints if isinstance(c, CheckConstraint)]
+    verdicts = set()
+    for values in combinations(CHECKED[model]):
+        instance = model(**values)
+        for constraint in constraints:
+            in_python = passes(check_in_python, constraint, instance_values(instance), set())
+            in_database = passes(constraint.validate, model, instance)
+            assert in_python == in_database, (constraint.name, values)
+            verdicts.add(in_database)
+    assert verdicts == {True, False}  # the values tried both pass and fail every model's rules
+
+
+def passes(check, *args):
+    try:
+        check(*args)
+    except ValidationError:
+        return False
+    return True
+
+
+def test_a_condition_it_cannot_read_is_left_to_the_database():
+    with pytest.raises(Unsupported):
+        evaluate(Q(name_en__icontains="x"), {"name_en": "x"})
+
+
+def import_rows(headers, *rows, **kwargs):
+    return ExerciseResource().import_data(tablib.Dataset(*rows, headers=headers), **kwargs)
+
+
+HEADERS = ["key", "name_zh", "name_en", "date", "end_date", "hosts", "participants", "troops"]
+
+
+def test_a_batch_of_new_rows_is_written_with_history_and_relations_in_a_flat_number_of_queries():
+    for code in ("AM", "KZ", "RU"):
+        make_state(code)
+    rows = [(f"e-{n}", "甲", f"A {n}", "2008", "", "AM", "KZ, RU", n) for n in range(60)]
+
+    with CaptureQueriesContext(connection) as queries:
+        result = import_rows(HEADERS, *rows, file_name="many.xlsx")
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert len(queries) < 25  # was several per row
+    assert Exercise.objects.count() == 60
+    e59 = Exercise.objects.get(key="e-59")
+    assert (e59.troops, sorted(s.code.code for s in e59.participants.all())) == (59, ["KZ", "RU"])
+    assert Exercise.history.filter(history_type="+").count() == 60
+    assert set(Exercise.history.values_list("history_change_reason", flat=True)) == {
+        "Imported from many.xlsx"
+    }
+
+
+def test_an_updated_row_changes_only_its_record_its_relations_and_adds_one_history_row():
+    am, kz, ru = make_state("AM"), make_state("KZ"), make_state("RU")
+    make_exercise(
+        key="a", name_zh="甲", name_en="A", date="2008", hosts=[am], participants=[am, kz], troops=1
+    )
+    make_exercise(key="b", name_zh="乙", name_en="B", date="2009", hosts=[kz], participants=[ru], troops=2)
+    history = Exercise.history.count()
+
+    result = import_rows(
+        HEADERS,
+        ("a", "甲", "A", "2008", "", "AM", "KZ, RU", "1"),
+        ("b", "乙", "B", "2009", "", "KZ", "RU", "2"),
+        file_name="edit.csv",
+    )
+
+    assert [row.import_type for row in result.rows] == ["update", "skip"]
+    a = Exercise.objects.get(key="a")
+    assert sorted(s.code.code for s in a.participants.all()) == ["KZ", "RU"]
+    assert [s.code.code for s in a.hosts.all()] == ["AM"]
+    assert [s.code.code for s in Exercise.objects.get(key="b").participants.all()] == ["RU"]
+    assert Exercise.history.count() == history + 1
+    latest = a.history.latest("history_date")
+    assert (latest.history_type, latest.history_change_reason) == ("~", "Imported from edit.csv")
+
+
+def test_a_changed_field_is_written_and_the_last_changed_time_moves():
+    make_exercise(key="a", name_zh="甲", name_en="A", date="2008", troops=1)
+    before = Exercise.objects.get(key="a").updated_at
+
+    import_rows(["key", "name_zh", "name_en", "date", "troops"], ("a", "甲", "A renamed", "2008", "7"))
+
+    a = Exercise.objects.get(key="a")
+    assert (a.name_en, a.troops, a.date) == ("A renamed", 7, "2008")
+    assert a.updated_at > before
+
+
+def test_an_end_before_the_start_is_refused_with_the_models_message_and_nothing_is_written():
+    with translation.override("en"):
+        result = import_rows(
+            ["key", "name_zh", "name_en", "date", "end_date"],
+            ("ok", "甲", "A", "2010", ""),
+            ("x", "乙", "B", "2010-06", "2010-05"),
+            rollback_on_validation_errors=True,
+        )
+
+    (invalid,) = result.invalid_rows
+    assert invalid.number == 2
+    assert [str(m) for m in invalid.non_field_specific_errors] == ["The end date is before the start date."]
+    assert Exercise.objects.count() == 0
+
+
+def test_a_key_already_in_the_database_updates_that_record_rather_than_adding_another():
+    make_exercise(key="same", name_zh="甲", name_en="A", date="2008")
+
+    result = import_rows(["key", "name_zh", "name_en", "date"], ("same", "甲", "A", "2009"))
+
+    assert [row.import_type for row in result.rows] == ["update"]
+    assert list(Exercise.objects.values_list("key", "date")) == [("same", "2009")]
