@@ -117,7 +117,7 @@ class BilingualRecord(models.Model):
         help_text=_("Disagreements between sources, inferences we made, caveats."),
     )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
     objects = KeyedManager()
@@ -169,7 +169,7 @@ class Source(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
     objects = KeyedManager()
     history = HistoricalRecords()
@@ -217,7 +217,7 @@ class State(models.Model):
         help_text=_("Shown instead of the standard flag of the ISO code."),
     )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
     objects = StateQuerySet.as_manager()
@@ -273,7 +273,7 @@ class Membership(models.Model):
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
     objects = MembershipQuerySet.as_manager()
@@ -627,7 +627,7 @@ class Citation(models.Model):
         help_text=_("E.g. where this source disagrees with another."),
     )
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now())
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
     objects = CitationQuerySet.as_manager()
     history = HistoricalRecords()
@@ -696,7 +696,7 @@ class Photo(models.Model):
     caption_en = models.CharField(_("caption (English)"), max_length=300, blank=True)
     credit = models.CharField(_("credit"), max_length=200, blank=True, help_text=_("Photographer, agency."))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["content_type", "object_id", "position", "pk"]

@@ -1,24 +1,31 @@
 from django.urls import path
 
 from . import views
+from .caching import cached_public_page
 
 app_name = "catalog"
 
+
+def page(route, view, name):
+    """A public page: answered from the cache, or with 304, while the catalog is unchanged."""
+    return path(route, cached_public_page(view.as_view()), name=name)
+
+
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("states/", views.StateListView.as_view(), name="state_list"),
-    path("states/<str:code>/", views.StateDetailView.as_view(), name="state_detail"),
-    path("memberships/", views.MembershipListView.as_view(), name="membership_list"),
-    path("memberships/<slug:key>/", views.MembershipDetailView.as_view(), name="membership_detail"),
-    path("summits/", views.SummitListView.as_view(), name="summit_list"),
-    path("summits/<slug:key>/", views.SummitDetailView.as_view(), name="summit_detail"),
-    path("exercises/", views.ExerciseListView.as_view(), name="exercise_list"),
-    path("exercises/series/<slug:key>/", views.SeriesDetailView.as_view(), name="series_detail"),
-    path("exercises/<slug:key>/", views.ExerciseDetailView.as_view(), name="exercise_detail"),
-    path("crises/", views.CrisisListView.as_view(), name="crisis_list"),
-    path("crises/<slug:key>/", views.CrisisDetailView.as_view(), name="crisis_detail"),
-    path("milestones/<slug:key>/", views.MilestoneDetailView.as_view(), name="milestone_detail"),
-    path("timeline/", views.TimelineView.as_view(), name="timeline"),
-    path("sources/", views.SourceListView.as_view(), name="source_list"),
-    path("sources/<slug:key>/", views.SourceDetailView.as_view(), name="source_detail"),
+    page("", views.HomeView, "home"),
+    page("states/", views.StateListView, "state_list"),
+    page("states/<str:code>/", views.StateDetailView, "state_detail"),
+    page("memberships/", views.MembershipListView, "membership_list"),
+    page("memberships/<slug:key>/", views.MembershipDetailView, "membership_detail"),
+    page("summits/", views.SummitListView, "summit_list"),
+    page("summits/<slug:key>/", views.SummitDetailView, "summit_detail"),
+    page("exercises/", views.ExerciseListView, "exercise_list"),
+    page("exercises/series/<slug:key>/", views.SeriesDetailView, "series_detail"),
+    page("exercises/<slug:key>/", views.ExerciseDetailView, "exercise_detail"),
+    page("crises/", views.CrisisListView, "crisis_list"),
+    page("crises/<slug:key>/", views.CrisisDetailView, "crisis_detail"),
+    page("milestones/<slug:key>/", views.MilestoneDetailView, "milestone_detail"),
+    page("timeline/", views.TimelineView, "timeline"),
+    page("sources/", views.SourceListView, "source_list"),
+    page("sources/<slug:key>/", views.SourceDetailView, "source_detail"),
 ]

@@ -154,6 +154,18 @@ STORAGES = {
     },
 }
 
+# Public pages are cached per process, keyed by the catalog's version (catalog/caching.py), so a
+# change shows at once; the timeout only bounds memory held for pages nobody asks for again.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "public-pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
+PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
+
 # Security headers. Inline scripts and styles are not allowed on any page we render.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

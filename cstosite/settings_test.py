@@ -17,3 +17,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests change settings and data freely: pages are rendered every time unless a test asks for the cache.
+CACHES = {
+    **CACHES,  # noqa: F405
+    "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}

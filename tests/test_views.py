@@ -415,7 +415,7 @@ def test_every_page_costs_the_same_queries_with_few_and_with_hundreds_of_records
     grow(300)
     many = {url: query_count(client, url) for url in PAGES}
     assert many == few
-    assert max(few.values()) <= 14
+    assert max(few.values()) <= 15  # including the catalog-version query of the page cache
 
 
 def test_long_text_shows_as_paragraphs_with_markup_escaped(client, db):
