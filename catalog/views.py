@@ -419,6 +419,7 @@ class ExerciseDetailView(CatalogDetailView):
         "description",
         "note",
     )
+    detail_prefetch = ("participants",)
 
 
 class SeriesDetailView(CatalogDetailView):
