@@ -5,12 +5,13 @@ Each FilterSet also knows how to count its results per categorical value (`facet
 say its active filters in words (`describe()`).
 """
 
-from collections import Counter
-
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db import connections
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left, Length
+from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -96,6 +97,25 @@ class PartialDatePoint(forms.CharField):
 
 class PartialDateFilter(django_filters.CharFilter):
     field_class = PartialDatePoint
+
+
+def grouped(queryset, value, count=None):
+    """(value, count) rows, grouped on the bare column so that its index can do the grouping."""
+    return queryset.order_by().values(facet_value=F(value)).annotate(n=count or Count("*"))
+
+
+def distinct_counts(sources, within):
+    """Querysets of (value, count) over several sources of (record, value) pairs (link tables,
+    foreign keys), each record counted once per value: a pair also found in an earlier source
+    is left out of the later ones, so a host that also took part counts once."""
+    parts = []
+    for index, (queryset, record, value) in enumerate(sources):
+        queryset = queryset.filter(within(record)).exclude(**{f"{value}__isnull": True})
+        for earlier, earlier_record, earlier_value in sources[:index]:
+            twin = earlier.filter(**{earlier_record: OuterRef(record), earlier_value: OuterRef(value)})
+            queryset = queryset.exclude(Exists(twin))
+        parts.append(grouped(queryset, value))
+    return parts
 
 
 def text_search(fields):
@@ -187,6 +207,73 @@ class CatalogFilterSet(django_filters.FilterSet):
         """[(filter name, label, [(value, label, count, selected)])] over the current results."""
         return []
 
+    def count_parts(self, within):
+        """{facet: [querysets of (value, count)]} over the results; `within(field)` is the condition
+        that keeps `field` (a record id) among the filtered results. The counts of each facet's
+        querysets are added up."""
+        return {}
+
+    @cached_property
+    def counts(self):
+        """{"": {None: number of results}, facet: {value: count}}, all in one query.
+
+        The filtered ids are computed once, as a materialized common table expression that every
+        count reads, instead of once per facet; an unfiltered list counts over whole tables."""
+        model = self.queryset.model
+        query = self.qs.order_by().values("pk")
+        connection = connections[query.db]
+        quote = connection.ops.quote_name
+        filtered = bool(query.query.where)
+        if filtered:
+            head, head_params = query.query.sql_with_params()
+            cte = f"WITH filtered_ids (pk) AS MATERIALIZED ({head}) "
+
+            def within(field):
+                return Q(**{f"{field}__in": RawSQL("SELECT pk FROM filtered_ids", ())})
+
+            total = "SELECT COUNT(*) FROM filtered_ids"
+        else:
+            cte, head_params = "", ()
+
+            def within(field):
+                return Q()
+
+            total = f"SELECT COUNT(*) FROM {quote(model._meta.db_table)}"
+        selects, params = [f"SELECT '', NULL, ({total})"], list(head_params)
+        for name, parts in self.count_parts(within).items():
+            for part in parts:
+                sql, part_params = part.query.sql_with_params()
+                alias = f"part_{len(selects)}"
+                # As text: one column type for every facet's values.
+                selects.append(
+                    f"SELECT %s, CAST({alias}.facet_value AS text), {alias}.n FROM ({sql}) {alias}"
+                )
+                params += [name, *part_params]
+        counts = {"": {None: 0}}
+        with connection.cursor() as cursor:
+            cursor.execute(cte + " UNION ALL ".join(selects), params)
+            for name, value, n in cursor.fetchall():
+                bucket = counts.setdefault(name, {})
+                bucket[value] = bucket.get(value, 0) + n
+        return counts
+
+    def total(self):
+        return self.counts[""][None]
+
+    @cached_property
+    def states(self):
+        """Every state by id: 40 or so rows, read once for the facet labels."""
+        return {state.pk: state for state in State.objects.all()}
+
+    def state_counts_facet(self, name, label, facet=None):
+        by_code, names = {}, {}
+        for pk, n in self.counts.get(facet or name, {}).items():
+            state = self.states.get(int(pk))
+            if state is not None:
+                by_code[state.code.code] = n
+                names[state.code.code] = state.name
+        return self.facet(name, label, by_code, names)
+
     def facet(self, name, label, counts, labels):
         """Values with their counts, most frequent first; each links to the list with that value
         added to the filters (or, when already chosen, removed from them)."""
@@ -214,24 +301,19 @@ class CatalogFilterSet(django_filters.FilterSet):
             )
         return (name, label, values)
 
-    def choice_facet(self, field, label, choices):
-        counts = dict(self.qs.order_by().values_list(field).annotate(n=Count("pk")))
-        return self.facet("kind", label, counts, dict(choices))
+    def choice_facet(self, label, choices, name="kind"):
+        return self.facet(name, label, self.counts.get(name, {}), dict(choices))
 
-    def state_facet(self, label, *relations, name="state"):
-        """Results per state over one or more many-valued relations, each result counted once."""
-        pks = self.qs.order_by().values("pk")
-        pairs = set()
-        for relation in relations:
-            through = getattr(self.queryset.model, relation).through
-            source = f"{self.queryset.model._meta.model_name}_id"
-            pairs |= set(through.objects.filter(**{f"{source}__in": pks}).values_list("state_id", source))
-        counts = Counter(state_id for state_id, _record in pairs)
-        states = State.objects.filter(pk__in=counts)
-        codes = {state.pk: state for state in states}
-        by_code = {codes[pk].code.code: n for pk, n in counts.items() if pk in codes}
-        names = {state.code.code: state.name for state in states}
-        return self.facet(name, label, by_code, names)
+    def link_sources(self, *relations):
+        """(record, state) pair sources for `distinct_counts` from many-to-many relations."""
+        model = self.queryset.model
+        record = f"{model._meta.model_name}_id"
+        return [
+            (getattr(model, relation).through.objects.all(), record, "state_id") for relation in relations
+        ]
+
+    def records(self, within):
+        return self.queryset.model.objects.filter(within("pk"))
 
 
 def exists_state(relation_model, record_field, value):
@@ -260,13 +342,12 @@ class StateFilter(CatalogFilterSet):
     def filter_kind(self, queryset, name, value):
         return queryset.filter(Exists(Membership.objects.filter(state=OuterRef("pk"), role=value)))
 
+    def count_parts(self, within):
+        memberships = Membership.objects.filter(within("state_id"))
+        return {"kind": [grouped(memberships, "role", Count("state", distinct=True))]}
+
     def facets(self):
-        rows = (
-            Membership.objects.filter(state__in=self.qs.order_by().values("pk"))
-            .values_list("role")
-            .annotate(n=Count("state", distinct=True))
-        )
-        return [self.facet("kind", _("Role held"), dict(rows), dict(Role.choices))]
+        return [self.choice_facet(_("Role held"), Role.choices)]
 
 
 class MembershipFilter(CatalogFilterSet):
@@ -306,13 +387,12 @@ class MembershipFilter(CatalogFilterSet):
         not_ended = Q(end="") | Q(end__gte=Left(Value(value), Length("end")))
         return queryset.exclude(start="").filter(started, not_ended)
 
-    def facets(self):
-        return [self.choice_facet("role", _("Role"), Role.choices), self.membership_state_facet()]
+    def count_parts(self, within):
+        records = self.records(within)
+        return {"kind": [grouped(records, "role")], "state": [grouped(records, "state_id")]}
 
-    def membership_state_facet(self):
-        counts = dict(self.qs.order_by().values_list("state__code").annotate(n=Count("pk")))
-        names = {state.code.code: state.name for state in State.objects.filter(code__in=counts)}
-        return self.facet("state", _("State"), counts, names)
+    def facets(self):
+        return [self.choice_facet(_("Role"), Role.choices), self.state_counts_facet("state", _("State"))]
 
 
 class SummitFilter(CatalogFilterSet):
@@ -344,22 +424,14 @@ class SummitFilter(CatalogFilterSet):
             return queryset
         return queryset.filter(Q(host__in=value) | exists_state(Summit.participants.through, "summit", value))
 
+    def count_parts(self, within):
+        sources = [(Summit.objects.all(), "pk", "host_id"), *self.link_sources("participants")]
+        return {"kind": [grouped(self.records(within), "kind")], "state": distinct_counts(sources, within)}
+
     def facets(self):
-        pks = self.qs.order_by().values("pk")
-        pairs = set(
-            Summit.participants.through.objects.filter(summit__in=pks).values_list("state_id", "summit_id")
-        )
-        pairs |= set(Summit.objects.filter(pk__in=pks, host__isnull=False).values_list("host_id", "pk"))
-        counts = Counter(state_id for state_id, _pk in pairs)
-        states = {state.pk: state for state in State.objects.filter(pk__in=counts)}
         return [
-            self.choice_facet("kind", _("Kind"), SummitKind.choices),
-            self.facet(
-                "state",
-                _("Host or participant"),
-                {states[pk].code.code: n for pk, n in counts.items()},
-                {state.code.code: state.name for state in states.values()},
-            ),
+            self.choice_facet(_("Kind"), SummitKind.choices),
+            self.state_counts_facet("state", _("Host or participant")),
         ]
 
 
@@ -426,11 +498,22 @@ class ExerciseFilter(CatalogFilterSet):
             return queryset
         return queryset.filter(exists_state(Exercise.hosts.through, "exercise", value))
 
+    def count_parts(self, within):
+        return {
+            "kind": [grouped(self.records(within), "series_id")],
+            "host": distinct_counts(self.link_sources("hosts"), within),
+            # Participants first: the hosts that also took part are then the few pairs left out.
+            "state": distinct_counts(self.link_sources("participants", "hosts"), within),
+        }
+
     def facets(self):
-        series = self.choice_facet("series__key", _("Series"), self.kind_choices())
-        hosts = self.state_facet(_("Host state"), "hosts", name="host")
-        involved = self.state_facet(_("Host or participant"), "hosts", "participants")
-        return [series, hosts, involved]
+        by_id = {str(series.pk): series.key for series in self.series}
+        counts = {by_id[pk]: n for pk, n in self.counts.get("kind", {}).items() if pk in by_id}
+        return [
+            self.facet("kind", _("Series"), counts, dict(self.kind_choices())),
+            self.state_counts_facet("host", _("Host state")),
+            self.state_counts_facet("state", _("Host or participant")),
+        ]
 
 
 class CrisisFilter(CatalogFilterSet):
@@ -486,10 +569,16 @@ class CrisisFilter(CatalogFilterSet):
             return queryset
         return queryset.filter(exists_state(Crisis.states.through, "crisis", value))
 
+    def count_parts(self, within):
+        return {
+            "kind": [grouped(self.records(within), "response")],
+            "state": distinct_counts(self.link_sources("states"), within),
+        }
+
     def facets(self):
         return [
-            self.choice_facet("response", _("Response"), Response.choices),
-            self.state_facet(_("State involved"), "states"),
+            self.choice_facet(_("Response"), Response.choices),
+            self.state_counts_facet("state", _("State involved")),
         ]
 
 
@@ -542,5 +631,8 @@ class SourceFilter(CatalogFilterSet):
     noun = staticmethod(lambda n: ngettext("%(count)s source", "%(count)s sources", n))
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("published"))
 
+    def count_parts(self, within):
+        return {"kind": [grouped(self.records(within), "kind")]}
+
     def facets(self):
-        return [self.choice_facet("kind", _("Kind"), SourceKind.choices)]
+        return [self.choice_facet(_("Kind"), SourceKind.choices)]

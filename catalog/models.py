@@ -86,7 +86,7 @@ class SeriesQuerySet(PublicQuerySet):
 
 class ExerciseQuerySet(PublicQuerySet):
     list_select = ("series",)
-    list_prefetch = ("hosts", "participants")
+    list_prefetch = ("hosts",)  # a list row names the hosts; the participants are on the detail page
 
 
 class CrisisQuerySet(PublicQuerySet):
