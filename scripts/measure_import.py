@@ -10,8 +10,10 @@ process so that its peak memory is its own:
 2. `import_catalog` of the same file again (every row unchanged);
 3. `import_catalog` of a file where half the rows changed (troops, some participants and names);
 4. the admin import of the same workbook into a fresh database: preview, then confirm;
-5. `export_catalog` to xlsx of 100,000 exercises, 10,000 summits and 5,000 crises with two
-   citations per record (scaled by --export-scale).
+5. `export_catalog` to xlsx, json and a folder of csv files, of 100,000 exercises, 10,000
+   summits and 5,000 crises with two citations per record (scaled by --export-scale);
+6. the public csv download of the exercises list filtered to a tenth of them (10,000 rows at
+   full scale), through the test client: first byte and whole body.
 
 Prints seconds, rows per second and peak memory (maxrss) for each.
 """
@@ -226,8 +228,32 @@ def child_seed_catalog(scale):
             )
 
 
+def child_download(year_from, year_to):
+    """The exercises list as csv, filtered by year, read to the end; a few times over."""
+    child_setup()
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import reverse
+
+    setup_test_environment()
+    client = Client()
+    url = reverse("catalog:exercise_list")
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        response = client.get(url, {"year_from": year_from, "year_to": year_to, "format": "csv"})
+        chunks = iter(response.streaming_content)
+        first = next(chunks)
+        first_byte = time.perf_counter() - start
+        lines = first.count(b"\n") + sum(chunk.count(b"\n") for chunk in chunks)
+        timings.append((time.perf_counter() - start, first_byte))
+    seconds, first_byte = min(timings)
+    print(f"rows {lines - 1} best of 3: {seconds:.2f} s, first byte {first_byte * 1000:.0f} ms")
+
+
 CHILDREN = {
     "seed-states": child_seed_states,
+    "download": child_download,
     "admin-import": child_admin_import,
     "seed-catalog": lambda scale: child_seed_catalog(float(scale)),
 }
@@ -280,12 +306,16 @@ def main():
             database = work / "export.sqlite3"
             shutil.copy(states_db, database)
             run([script, "seed-catalog", str(options.export_scale)], database)
-            seconds, megabytes, output, cpu = run_measured(
-                ["manage.py", "export_catalog", str(work / "out.xlsx")], database
-            )
-            total = int(output.strip().splitlines()[-1].split()[1])
-            report("export_catalog to xlsx", total, seconds, megabytes, cpu=cpu)
+            for form, target in (("xlsx", "out.xlsx"), ("json", "out.json"), ("csv files", "out/")):
+                seconds, megabytes, output, cpu = run_measured(
+                    ["manage.py", "export_catalog", str(work / target)], database
+                )
+                total = int(output.strip().splitlines()[-1].split()[1])
+                report(f"export_catalog to {form}", total, seconds, megabytes, cpu=cpu)
             print(f"{'':34} {' / '.join(output.strip().splitlines()[:-1])}")
+            # Exercises are dated 1995 + n % 30: three years of thirty are a tenth of them.
+            seconds, megabytes, output, cpu = run_measured([script, "download", "2010", "2012"], database)
+            print(f"{'csv download of one tenth, in-process':<40} {output.strip()} {megabytes:5.0f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

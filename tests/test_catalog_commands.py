@@ -203,3 +203,40 @@ def test_a_file_that_is_not_a_workbook_is_refused_without_a_traceback(tmp_path):
 def test_an_unsupported_suffix_is_refused(tmp_path):
     with pytest.raises(CommandError, match="Unsupported file type '.ods'"):
         run("export_catalog", str(tmp_path / "catalog.ods"))
+
+
+def test_xlsx_text_cells_stay_text_never_formulas_links_or_numbers(tmp_path):
+    make_exercise(key="e", name_en="0123", note="http://example.com", purpose_en="1+1", troops=7)
+    run("export_catalog", str(tmp_path / "catalog.xlsx"))
+
+    sheet = openpyxl.load_workbook(tmp_path / "catalog.xlsx")["exercises"]
+
+    header = [cell.value for cell in sheet[1]]
+    cells = {
+        name: sheet.cell(2, header.index(name) + 1) for name in ("name_en", "note", "purpose_en", "troops")
+    }
+    assert {name: (cell.value, cell.data_type) for name, cell in cells.items()} == {
+        "name_en": ("0123", "s"),
+        "note": ("http://example.com", "s"),
+        "purpose_en": ("1+1", "s"),
+        "troops": (7, "n"),
+    }
+    assert all(cell.hyperlink is None for cell in cells.values())
+
+
+def test_a_text_too_long_for_an_xlsx_cell_is_refused_and_the_previous_file_is_kept(tmp_path):
+    make_exercise(key="e", description_en="x" * 40_000)
+    path = tmp_path / "catalog.xlsx"
+    path.write_bytes(b"previous export")
+
+    with pytest.raises(
+        CommandError, match="Sheet exercises, row 2, column description_en: the text is longer"
+    ):
+        run("export_catalog", str(path))
+
+    assert path.read_bytes() == b"previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.xlsx"]
+
+    run("export_catalog", str(tmp_path / "catalog.json"))
+    document = json.loads((tmp_path / "catalog.json").read_text())
+    assert document["exercises"][0]["description_en"] == "x" * 40_000

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 
+import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connections
 from django.db.models import ProtectedError
@@ -12,6 +13,7 @@ from simple_history.utils import bulk_create_with_history, get_history_manager_f
 from .cells import cell_text, unescape_formula
 from .constraints import validate_constraints
 from .formats import max_rows
+from .rows import Plan
 from .widgets import FlagWidget, KeysWidget, _KeyLookup
 
 DELETE_COLUMN = "delete"
@@ -92,9 +94,8 @@ class CatalogResource(resources.ModelResource):
     sheet = ""
     #: Columns a file must have; other known columns may be left out.
     required_columns = ("key",)
-    #: Relations to join when exporting.
+    #: Relations to join when reading the records an import names.
     select_related = ()
-    prefetch_related = ()
 
     delete = fields.Field(column_name=DELETE_COLUMN, widget=FlagWidget(), readonly=True)
 
@@ -465,12 +466,39 @@ class CatalogResource(resources.ModelResource):
 
     # --- export -----------------------------------------------------------------------------
 
-    def filter_export(self, queryset, **kwargs):
-        if self.select_related:
-            queryset = queryset.select_related(*self.select_related)
-        if self.prefetch_related:
-            queryset = queryset.prefetch_related(*self.prefetch_related)
-        return queryset
-
     def get_queryset(self):
         return self._meta.model._default_manager.all()
+
+    def export_plan(self, selected_fields=None, **render_kwargs):
+        """How the export columns (all, or those chosen in the admin's export form) are read
+        and rendered from plain values."""
+        return Plan(self, self.get_export_fields(selected_fields), render_kwargs)
+
+    def export_rows(self, queryset=None, selected_fields=None, escape=False):
+        """The rendered rows of `queryset` (every record by default), in its order, read a
+        chunk at a time from plain values; with `escape`, formula-like text is neutralised."""
+        if queryset is None:
+            queryset = self.get_queryset()
+        queryset = self.filter_export(queryset)
+        return self.export_plan(selected_fields).rows(queryset, escape=escape)
+
+    def export_cell(self, plan, field):
+        """A function rendering `field`'s cell from a values tuple, for a column that is not a
+        plain field, a foreign key or a many-to-many one; None for those."""
+        return None
+
+    def export(self, queryset=None, **kwargs):
+        """The library's export (what the admin writes), its rows built like every other
+        export's; the file format escapes formulas."""
+        self.before_export(queryset, **kwargs)
+        if queryset is None:
+            queryset = self.get_queryset()
+        queryset = self.filter_export(queryset, **kwargs)
+        selected = kwargs.get("export_fields")
+        render_kwargs = {"force_native_type": True} if kwargs.get("force_native_type") else {}
+        plan = self.export_plan(selected, **render_kwargs)
+        dataset = tablib.Dataset(headers=plan.headers)
+        for row in plan.rows(queryset):
+            dataset.append(row)
+        self.after_export(queryset, dataset, **kwargs)
+        return dataset

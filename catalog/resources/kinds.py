@@ -1,6 +1,8 @@
 """One resource per catalog kind. Columns are the model's field names; related records are
 written by their natural keys: a state by its ISO code, anything else by its `key`."""
 
+from collections import defaultdict
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -168,7 +170,6 @@ class ExerciseResource(KindResource):
     sheet = "exercises"
     required_columns = (*BILINGUAL, "date")
     select_related = ("series",)
-    prefetch_related = ("hosts", "participants")
 
     series = fields.Field(
         attribute="series", column_name="series", widget=KeyWidget(ExerciseSeries, "key", "exercise series")
@@ -198,7 +199,6 @@ class SummitResource(KindResource):
     sheet = "summits"
     required_columns = (*BILINGUAL, "date")
     select_related = ("host",)
-    prefetch_related = ("participants", "absentees")
 
     host = state_field("host")
     participants = states_field("participants")
@@ -240,7 +240,6 @@ class SummitResource(KindResource):
 class CrisisResource(KindResource):
     sheet = "crises"
     required_columns = (*BILINGUAL, "start", "response")
-    prefetch_related = ("states", "requested_by")
 
     states = states_field("states")
     requested_by = states_field("requested_by")
@@ -267,7 +266,6 @@ class CrisisResource(KindResource):
 class MilestoneResource(KindResource):
     sheet = "milestones"
     required_columns = ("key", "kind", "name_zh", "name_en", "date")
-    prefetch_related = ("states",)
 
     states = states_field("states")
 
@@ -321,10 +319,15 @@ class RecordKeyWidget(TextWidget):
     def reset(self):
         self._records = {}
 
+    @staticmethod
+    def key_field(model):
+        """The field naming a record of `model`: a state's ISO code, anything else's key."""
+        return "code" if model is State else "key"
+
     def records(self, content_type):
         if content_type.model not in self._records:
             model = content_type.model_class()
-            field = "code" if model is State else "key"
+            field = self.key_field(model)
             self._records[content_type.model] = {
                 str(getattr(record, field)): record for record in model.objects.all()
             }
@@ -350,12 +353,41 @@ class RecordKeyWidget(TextWidget):
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else value.natural_key()[0]
 
+    def render_key(self, key):
+        """The cell of a record's key read as a plain value."""
+        return "" if key is None else str(key)
+
+    def keys_loader(self, related):
+        """A loader for export rows: fills `related` with {citation pk: record key} for a
+        chunk of (pk, content type id, object id), one query per kind of record."""
+        models = {}
+
+        def load(chunk):
+            ids = defaultdict(list)
+            for pk, content_type_id, object_id in chunk:
+                ids[content_type_id].append((pk, object_id))
+            keys = {}
+            for content_type_id, pairs in ids.items():
+                if content_type_id not in models:
+                    models[content_type_id] = ContentType.objects.get_for_id(content_type_id).model_class()
+                model = models[content_type_id]
+                names = dict(
+                    model._base_manager.filter(pk__in={object_id for _, object_id in pairs}).values_list(
+                        "pk", self.key_field(model)
+                    )
+                )
+                for pk, object_id in pairs:
+                    keys[pk] = names.get(object_id)
+            related.clear()
+            related.update(keys)
+
+        return load
+
 
 class CitationResource(CatalogResource):
     sheet = "citations"
     required_columns = ("record_kind", "record_key", "source", "quote")
     select_related = ("content_type", "source")
-    prefetch_related = ("record",)
 
     record_kind = fields.Field(attribute="content_type", column_name="record_kind", widget=RecordKindWidget())
     record_key = fields.Field(attribute="record", column_name="record_key")
@@ -381,6 +413,20 @@ class CitationResource(CatalogResource):
         self.fields["record_kind"].widget._types = None
         super().before_import(dataset, **kwargs)
         self.existing = None
+
+    def export_cell(self, plan, field):
+        """The record's kind by its model name, and its key read per kind in bulk."""
+        if field.column_name == "record_kind":
+            index = plan.index_of("content_type__model")
+            return lambda row: "" if row[index] is None else row[index]
+        if field.column_name == "record_key":
+            kind, object_id = plan.index_of("content_type_id"), plan.index_of("object_id")
+            keys = {}
+            load = self.fields["record_key"].widget.keys_loader(keys)
+            plan.loaders.append(lambda chunk: load([(row[0], row[kind], row[object_id]) for row in chunk]))
+            render_key = self.fields["record_key"].widget.render_key
+            return lambda row: render_key(keys.get(row[0]))
+        return None
 
     def natural_key_of_row(self, row):
         parts = [

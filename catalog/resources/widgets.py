@@ -11,6 +11,10 @@ class TextWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
         return cell_text(value)
 
+    def render(self, value, obj=None, **kwargs):
+        """The text, '' for none: the library's rendering, without its per-cell checks."""
+        return "" if value is None else str(value)
+
 
 class PartialDateWidget(TextWidget):
     """A partial date cell: `1993`, `2010-06`, `2022-01-06`; the model validates the text."""
@@ -105,6 +109,10 @@ class KeyWidget(widgets.ForeignKeyWidget, _KeyLookup):
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else self.key_of(value)
 
+    def render_key(self, key):
+        """The cell of a natural key read as a plain value (`values_list("state__code")`)."""
+        return "" if key is None else str(key)
+
 
 class KeysWidget(widgets.ManyToManyWidget, _KeyLookup):
     """Several related records in one cell, natural keys separated by commas (`AM, BY, KZ`)."""
@@ -129,7 +137,11 @@ class KeysWidget(widgets.ManyToManyWidget, _KeyLookup):
         return self.render_records(value.all())
 
     def render_records(self, records):
-        return ", ".join(sorted(self.key_of(obj) for obj in records))
+        return self.render_keys(self.key_of(obj) for obj in records)
+
+    def render_keys(self, keys):
+        """The cell of natural keys read as plain values, sorted: `AM, KZ, RU`."""
+        return ", ".join(sorted(str(key) for key in keys))
 
 
 def state_code(text):

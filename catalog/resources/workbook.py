@@ -5,6 +5,8 @@ record's relations are in the database before the record itself is read."""
 import copy
 import csv
 import json
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +14,6 @@ from django.db import transaction
 from import_export.results import RowResult
 
 from .base import spreadsheet_row
-from .cells import escape_formula
 from .formats import (
     UnreadableFile,
     load_json,
@@ -21,6 +22,7 @@ from .formats import (
     rows_to_dataset,
 )
 from .kinds import RESOURCES
+from .xlsx import write_workbook
 
 SHEETS = tuple(resource.sheet for resource in RESOURCES)
 
@@ -36,69 +38,71 @@ def layout(path):
     raise UnreadableFile(f"Unsupported file type '{suffix}': use .xlsx, .json, or a folder for csv files.")
 
 
-#: Records read per query when exporting, with their relations.
-EXPORT_CHUNK = 2000
+def export_sheets():
+    """(sheet name, headers, rows) for every kind, in dependency order, the rows streamed
+    and formula-escaped."""
+    for resource_class in RESOURCES:
+        resource = resource_class()
+        plan = resource.export_plan()
+        rows = plan.rows(resource.get_queryset(), escape=True)
+        yield resource_class.sheet, plan.headers, rows
 
 
-def export_rows(resource):
-    """The header, then every record's row, formula-escaped, read a chunk of records at a
-    time with the relations the resource joins: memory stays flat and no query is per row."""
-    fields = resource.get_export_fields()
-    yield [str(field.column_name) for field in fields]
-    queryset = resource.filter_export(resource.get_queryset())
-    pks = list(resource.get_queryset().values_list("pk", flat=True))  # in the model's order
-    for start in range(0, len(pks), EXPORT_CHUNK):
-        chunk = pks[start : start + EXPORT_CHUNK]
-        records = queryset.in_bulk(chunk)
-        for pk in chunk:
-            yield [escape_formula(resource.export_field(field, records[pk])) for field in fields]
+def write_json(out, sheets):
+    """One document keyed by sheet, a record per line; returns {sheet: row count}."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    counts = {}
+    out.write("{")
+    for number, (title, headers, rows) in enumerate(sheets):
+        out.write(f"{',' if number else ''}\n {encode(title)}: [")
+        count = 0
+        for count, row in enumerate(rows, 1):
+            out.write(f"{',' if count > 1 else ''}\n  {encode(dict(zip(headers, row, strict=True)))}")
+        out.write("\n ]" if count else "]")
+        counts[title] = count
+    out.write("\n}\n")
+    return counts
 
 
-def write_rows(rows, write):
-    """Write the header and every row; returns the number of records."""
-    count = -1
+def write_csv(out, headers, rows):
+    """A header and the rows; returns the number of rows."""
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    count = 0
     for row in rows:
-        write(row)
+        writer.writerow(row)
         count += 1
     return count
 
 
-def export_sheets():
-    """(sheet name, rows) for every kind, in dependency order."""
-    for resource_class in RESOURCES:
-        yield resource_class.sheet, export_rows(resource_class())
+@contextmanager
+def replacing(path):
+    """A temporary path beside `path` that replaces it once the block succeeds: a failed
+    export leaves no half-written file behind, nor loses the file it would have replaced."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def write_catalog(path):
     """Write the catalog to `path`, streaming each sheet; returns {sheet: row count}."""
     kind = layout(path)
     path = Path(path)
-    counts = {}
     if kind == "xlsx":
-        import openpyxl
-
-        book = openpyxl.Workbook(write_only=True)
-        for title, rows in export_sheets():
-            counts[title] = write_rows(rows, book.create_sheet(title).append)
-        book.save(path)
-    elif kind == "json":
-        with path.open("w", encoding="utf-8") as out:
-            out.write("{")
-            for number, (title, rows) in enumerate(export_sheets()):
-                headers = next(rows)
-                out.write(f"{',' if number else ''}\n {json.dumps(title)}: [")
-                count = 0
-                for count, row in enumerate(rows, 1):
-                    record = json.dumps(dict(zip(headers, row, strict=True)), ensure_ascii=False)
-                    out.write(f"{',' if count > 1 else ''}\n  {record}")
-                out.write("\n ]" if count else "]")
-                counts[title] = count
-            out.write("\n}\n")
-    else:
-        path.mkdir(parents=True, exist_ok=True)
-        for title, rows in export_sheets():
-            with (path / f"{title}.csv").open("w", encoding="utf-8", newline="") as out:
-                counts[title] = write_rows(rows, csv.writer(out).writerow)
+        with replacing(path) as partial:
+            return write_workbook(partial, export_sheets())
+    if kind == "json":
+        with replacing(path) as partial, partial.open("w", encoding="utf-8") as out:
+            return write_json(out, export_sheets())
+    path.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for title, headers, rows in export_sheets():
+        csv_path = path / f"{title}.csv"
+        with replacing(csv_path) as partial, partial.open("w", encoding="utf-8", newline="") as out:
+            counts[title] = write_csv(out, headers, rows)
     return counts
 
 

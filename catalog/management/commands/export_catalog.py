@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.resources import UnreadableFile
 from catalog.resources.workbook import write_catalog
+from catalog.resources.xlsx import CellTooLong
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, **options):
         try:
             counts = write_catalog(path)
-        except UnreadableFile as error:
+        except (UnreadableFile, CellTooLong) as error:
             raise CommandError(str(error)) from None
         for sheet, count in counts.items():
             self.stdout.write(f"{sheet}: {count}")
