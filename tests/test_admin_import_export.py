@@ -478,3 +478,13 @@ def test_permission_for_one_kind_does_not_open_another(client):
 
     assert client.get(reverse("admin:catalog_state_import")).status_code == 403
     assert client.get(reverse("admin:catalog_state_export")).status_code == 403
+
+
+def test_the_preview_shows_an_empty_number_as_an_empty_cell(admin_client):
+    content = csv_bytes(EXERCISE_HEADER, ["kanal-2009", "通道-2009", "Kanal 2009", "2009", "", "", ""])
+
+    response = upload(admin_client, "exercise", content)
+
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", response.content.decode(), re.S)
+    assert cells, "the preview shows the row"
+    assert not any(">None<" in f">{cell.strip()}<" for cell in cells)

@@ -84,7 +84,9 @@ class KeyedDiff(resources.Diff):
 
     @classmethod
     def _read_field_values(cls, resource, instance):
-        return [resource.diff_value(field, instance) for field in resource.get_import_fields()]
+        # An empty number is None, typed for the files; the preview shows it empty, not "None".
+        values = (resource.diff_value(field, instance) for field in resource.get_import_fields())
+        return ["" if value is None else value for value in values]
 
 
 class CatalogResource(resources.ModelResource):
