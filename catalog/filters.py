@@ -8,7 +8,7 @@ say its active filters in words (`describe()`).
 import django_filters
 from django import forms
 from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left, Length
 from django.forms.models import ModelChoiceIteratorValue
@@ -149,9 +149,14 @@ class PartialDateFilter(django_filters.CharFilter):
     field_class = PartialDatePoint
 
 
-def grouped(queryset, value, count=None):
-    """(value, count) rows, grouped on the bare column so that its index can do the grouping."""
-    return queryset.order_by().values(facet_value=F(value)).annotate(n=count or Count("*"))
+def grouped(queryset, value, count=None, scan_rows=False):
+    """(value, count) rows, grouped on the bare column so that its index can do the grouping.
+
+    With `scan_rows`, grouped on `value + 0` instead, which no index covers: SQLite then reads the
+    rows in storage order rather than walking the value's index and looking up every row it names
+    (for a filter that needs other columns of each row, such as `distinct_counts` exclusions)."""
+    facet_value = ExpressionWrapper(F(value) + 0, output_field=IntegerField()) if scan_rows else F(value)
+    return queryset.order_by().values(facet_value=facet_value).annotate(n=count or Count("*"))
 
 
 def distinct_counts(sources, within):
@@ -164,7 +169,8 @@ def distinct_counts(sources, within):
         for earlier, earlier_record, earlier_value in sources[:index]:
             twin = earlier.filter(**{earlier_record: OuterRef(record), earlier_value: OuterRef(value)})
             queryset = queryset.exclude(Exists(twin))
-        parts.append(grouped(queryset, value))
+        # Each row left out is looked up in an earlier source: read them in storage order.
+        parts.append(grouped(queryset, value, scan_rows=index > 0))
     return parts
 
 
