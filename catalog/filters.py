@@ -562,9 +562,11 @@ class ExerciseFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
+        # Participants first: most exercises that involve a state have it among their participants,
+        # so the hosts are looked up only for the rest.
         return queryset.filter(
-            exists_state(Exercise.hosts.through, "exercise", value)
-            | exists_state(Exercise.participants.through, "exercise", value)
+            exists_state(Exercise.participants.through, "exercise", value)
+            | exists_state(Exercise.hosts.through, "exercise", value)
         )
 
     def filter_host(self, queryset, name, value):
