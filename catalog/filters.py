@@ -8,10 +8,12 @@ say its active filters in words (`describe()`).
 import django_filters
 from django import forms
 from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left, Length
+from django.forms.models import ModelChoiceIteratorValue
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -39,6 +41,48 @@ YEAR_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "of
 COUNT_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
 
 
+def widget_attrs(attrs):
+    """Attributes as Django's `attrs.html` writes them: `True` as a bare name, `False` left out."""
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+class PythonOptionsMixin:
+    """A select written in Python with the markup of Django's `select.html`: the same options,
+    labels, `selected` and attributes, without one template render per option (the state lists
+    have 40 or so each). Groups are not used by our filters, so they are not written."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '\n  <option value="{}"{}>{}</option>\n',
+            (
+                (str(option["value"]), widget_attrs(option["attrs"]), option["label"])
+                for _group, group_choices, _index in widget["optgroups"]
+                for option in group_choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}\n</select>', widget["name"], widget_attrs(widget["attrs"]), options
+        )
+
+
+class PythonSelect(PythonOptionsMixin, forms.Select):
+    pass
+
+
+class PythonSelectMultiple(PythonOptionsMixin, forms.SelectMultiple):
+    pass
+
+
 class YearFilter(django_filters.NumberFilter):
     """A four-digit year; compared with partial dates as text, so `2008` covers `2008-06-01`."""
 
@@ -49,13 +93,19 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=1000, max_value=9999, **kwargs)
 
 
+class KindFilter(django_filters.ChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", PythonSelect)
+        super().__init__(*args, **kwargs)
+
+
 class StateCodeFilter(django_filters.ModelMultipleChoiceFilter):
     """States by ISO code (`?state=KZ&state=RU`); an unknown code is a form error."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", State.objects.all())
         kwargs.setdefault("to_field_name", "code")
-        kwargs.setdefault("widget", forms.SelectMultiple(attrs={"size": 6}))
+        kwargs.setdefault("widget", PythonSelectMultiple(attrs={"size": 6}))
         super().__init__(*args, **kwargs)
 
 
@@ -99,9 +149,14 @@ class PartialDateFilter(django_filters.CharFilter):
     field_class = PartialDatePoint
 
 
-def grouped(queryset, value, count=None):
-    """(value, count) rows, grouped on the bare column so that its index can do the grouping."""
-    return queryset.order_by().values(facet_value=F(value)).annotate(n=count or Count("*"))
+def grouped(queryset, value, count=None, scan_rows=False):
+    """(value, count) rows, grouped on the bare column so that its index can do the grouping.
+
+    With `scan_rows`, grouped on `value + 0` instead, which no index covers: SQLite then reads the
+    rows in storage order rather than walking the value's index and looking up every row it names
+    (for a filter that needs other columns of each row, such as `distinct_counts` exclusions)."""
+    facet_value = ExpressionWrapper(F(value) + 0, output_field=IntegerField()) if scan_rows else F(value)
+    return queryset.order_by().values(facet_value=facet_value).annotate(n=count or Count("*"))
 
 
 def distinct_counts(sources, within):
@@ -114,7 +169,8 @@ def distinct_counts(sources, within):
         for earlier, earlier_record, earlier_value in sources[:index]:
             twin = earlier.filter(**{earlier_record: OuterRef(record), earlier_value: OuterRef(value)})
             queryset = queryset.exclude(Exists(twin))
-        parts.append(grouped(queryset, value))
+        # Each row left out is looked up in an earlier source: read them in storage order.
+        parts.append(grouped(queryset, value, scan_rows=index > 0))
     return parts
 
 
@@ -262,8 +318,26 @@ class CatalogFilterSet(django_filters.FilterSet):
 
     @cached_property
     def states(self):
-        """Every state by id: 40 or so rows, read once for the facet labels."""
+        """Every state by id: 40 or so rows, read once per request for the facet labels and the
+        options of every state select."""
         return {state.pk: state for state in State.objects.all()}
+
+    @property
+    def form(self):
+        """The form, its state selects offering `states` instead of reading them again each."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            for name, filter_ in self.filters.items():
+                if isinstance(filter_, StateCodeFilter) and name in form.fields:
+                    field = form.fields[name]
+                    field.widget.choices = [
+                        (
+                            ModelChoiceIteratorValue(field.prepare_value(state), state),
+                            field.label_from_instance(state),
+                        )
+                        for state in self.states.values()
+                    ]
+        return self._form
 
     def state_counts_facet(self, name, label, facet=None):
         by_code, names = {}, {}
@@ -326,7 +400,7 @@ class StateFilter(CatalogFilterSet):
         label=_("Search"),
         method=text_search(["name_zh", "name_en", "description_zh", "description_en", "code"]),
     )
-    kind = django_filters.ChoiceFilter(label=_("Role held"), choices=Role.choices, method="filter_kind")
+    kind = KindFilter(label=_("Role held"), choices=Role.choices, method="filter_kind")
     sort = SortFilter(
         fields=(("name_en", "name"), ("code", "code")),
         field_labels={"name_en": _("name"), "code": _("code")},
@@ -358,7 +432,7 @@ class MembershipFilter(CatalogFilterSet):
     year_from = YearFilter(label=_("From year"), method="filter_year_from")
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("State"), method="filter_state")
-    kind = django_filters.ChoiceFilter(label=_("Role"), field_name="role", choices=Role.choices)
+    kind = KindFilter(label=_("Role"), field_name="role", choices=Role.choices)
     in_force = PartialDateFilter(label=_("In force on"), method="filter_in_force")
     sort = SortFilter(
         fields=(("state__name_en", "state"), ("role", "role"), ("start", "start"), ("end", "end")),
@@ -405,7 +479,7 @@ class SummitFilter(CatalogFilterSet):
     year_from = YearFilter(label=_("From year"), method="filter_year_from")
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("Host or participant"), method="filter_state")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SummitKind.choices)
+    kind = KindFilter(label=_("Kind"), choices=SummitKind.choices)
     sort = SortFilter(
         fields=(("date", "date"), ("name_en", "name"), ("host__name_en", "host"), ("kind", "kind")),
         field_labels={"date": _("date"), "name_en": _("name"), "host__name_en": _("host"), "kind": _("kind")},
@@ -446,7 +520,7 @@ class ExerciseFilter(CatalogFilterSet):
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("Host or participant"), method="filter_state")
     host = StateCodeFilter(label=_("Host state"), method="filter_host")
-    kind = django_filters.ChoiceFilter(label=_("Series"), method="filter_series", choices=[])
+    kind = KindFilter(label=_("Series"), method="filter_series", choices=[])
     troops_min = django_filters.NumberFilter(
         label=_("At least troops"), field_name="troops", lookup_expr="gte", min_value=0, widget=COUNT_WIDGET
     )
@@ -488,9 +562,11 @@ class ExerciseFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
+        # Participants first: most exercises that involve a state have it among their participants,
+        # so the hosts are looked up only for the rest.
         return queryset.filter(
-            exists_state(Exercise.hosts.through, "exercise", value)
-            | exists_state(Exercise.participants.through, "exercise", value)
+            exists_state(Exercise.participants.through, "exercise", value)
+            | exists_state(Exercise.hosts.through, "exercise", value)
         )
 
     def filter_host(self, queryset, name, value):
@@ -526,7 +602,7 @@ class CrisisFilter(CatalogFilterSet):
     year_from = YearFilter(label=_("From year"), method="filter_year_from")
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("State involved"), method="filter_state")
-    kind = django_filters.ChoiceFilter(label=_("Response"), field_name="response", choices=Response.choices)
+    kind = KindFilter(label=_("Response"), field_name="response", choices=Response.choices)
     troops_min = django_filters.NumberFilter(
         label=_("At least troops"),
         field_name="troops_deployed",
@@ -590,7 +666,7 @@ class MilestoneFilter(CatalogFilterSet):
     year_from = YearFilter(label=_("From year"), method="filter_year_from")
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("State involved"), method="filter_state")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=MilestoneKind.choices)
+    kind = KindFilter(label=_("Kind"), choices=MilestoneKind.choices)
     sort = SortFilter(fields=(("date", "date"), ("name_en", "name")), default=("date",))
 
     class Meta:
@@ -612,7 +688,7 @@ class SourceFilter(CatalogFilterSet):
     )
     year_from = YearFilter(label=_("From year"), method="filter_year_from")
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SourceKind.choices)
+    kind = KindFilter(label=_("Kind"), choices=SourceKind.choices)
     sort = SortFilter(
         fields=(("published", "published"), ("title", "title"), ("publisher", "publisher"), ("kind", "kind")),
         field_labels={

@@ -2,10 +2,20 @@
 bad input shown as form errors."""
 
 import pytest
+from django import forms
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from catalog.filters import CrisisFilter, ExerciseFilter, MembershipFilter, SummitFilter
+from catalog.filters import (
+    CrisisFilter,
+    ExerciseFilter,
+    MembershipFilter,
+    PythonSelect,
+    PythonSelectMultiple,
+    SummitFilter,
+)
 from catalog.models import Exercise, ExerciseSeries, Membership
 from tests.factories import make_crisis, make_exercise, make_membership, make_state, make_summit
 from tests.test_views import elements, texts
@@ -190,3 +200,33 @@ def test_facet_counts_appear_beside_the_filters_on_the_page(client, states):
     assert [attrs["href"] for attrs, text in elements(response, "a") if text == "哈萨克斯坦"][:1] == [
         "?host=KZ"
     ]
+
+
+def test_selects_written_in_python_match_djangos_select_templates(states):
+    """The filter selects skip Django's per-option templates; their markup must not change."""
+    ExerciseSeries.objects.create(key="rubezh", name_zh="防线<&>", name_en="Rubezh")
+    filterset = ExerciseFilter(QueryDict("state=KZ&state=RU&kind=rubezh"), queryset=Exercise.objects.public())
+    form = filterset.form
+    for name, template_class in (("state", forms.SelectMultiple), ("kind", forms.Select)):
+        widget = form.fields[name].widget
+        expected = template_class(attrs=widget.attrs, choices=widget.choices).render(
+            name, form[name].value(), {"id": f"id_{name}", "aria-invalid": False}
+        )
+        assert (
+            widget.render(name, form[name].value(), {"id": f"id_{name}", "aria-invalid": False}) == expected
+        )
+    assert isinstance(form.fields["state"].widget, PythonSelectMultiple)
+    assert isinstance(form.fields["kind"].widget, PythonSelect)
+    html = str(form["state"])
+    assert '<option value="KZ" selected>' in html
+    assert '<option value="AM">' in html
+    assert "防线&lt;&amp;&gt;" in str(form["kind"])
+
+
+def test_state_selects_and_facet_labels_read_the_states_once(client, states):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/exercises/")
+    assert response.status_code == 200
+    state_reads = [query["sql"] for query in queries if query["sql"].startswith('SELECT "catalog_state"')]
+    assert len(state_reads) == 1
+    assert response.content.decode().count('<option value="AM">') == 2  # host, and host or participant
