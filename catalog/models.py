@@ -45,6 +45,16 @@ def valid_choice(field, choices, name, message):
     )
 
 
+def record_kind_field(kinds):
+    """The content type half of a link to a record of one of `kinds` (citations, photos)."""
+    return models.ForeignKey(
+        ContentType,
+        on_delete=models.CASCADE,
+        limit_choices_to={"app_label": "catalog", "model__in": kinds},
+        verbose_name=_("record kind"),
+    )
+
+
 class KeyedQuerySet(models.QuerySet):
     def get_by_natural_key(self, key):
         return self.get(key=key)
@@ -591,12 +601,7 @@ class CitationQuerySet(models.QuerySet):
 class Citation(models.Model):
     """One source's support for one record, with the passage quoted exactly."""
 
-    content_type = models.ForeignKey(
-        ContentType,
-        on_delete=models.CASCADE,
-        limit_choices_to={"app_label": "catalog", "model__in": CITABLE_MODELS},
-        verbose_name=_("record kind"),
-    )
+    content_type = record_kind_field(CITABLE_MODELS)
     object_id = models.PositiveBigIntegerField(_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     source = models.ForeignKey(
@@ -677,12 +682,7 @@ class Photo(models.Model):
     admin inline for all three kinds, and a record's photos go when the record goes.
     """
 
-    content_type = models.ForeignKey(
-        ContentType,
-        on_delete=models.CASCADE,
-        limit_choices_to={"app_label": "catalog", "model__in": PHOTOGRAPHED_MODELS},
-        verbose_name=_("record kind"),
-    )
+    content_type = record_kind_field(PHOTOGRAPHED_MODELS)
     object_id = models.PositiveBigIntegerField(_("record id"))
     record = GenericForeignKey("content_type", "object_id")
     image = models.ImageField(_("image"), upload_to="photos/")

@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def chinese_urls():
-    with translation.override("zh-hans"):
-        yield
-
-
-@pytest.fixture(autouse=True)
 def page_cache(settings):
     settings.CACHES = {
         **settings.CACHES,

@@ -162,7 +162,7 @@ def test_natural_keys_find_records():
 
 
 def test_every_record_names_its_public_url():
-    translation.activate("zh-hans")
+    translation.activate("zh-hans")  # this module reads messages in English
     state = make_state("AM")
     assert state.get_absolute_url() == "/states/AM/"
     assert make_exercise(key="rubezh-2008").get_absolute_url() == "/exercises/rubezh-2008/"

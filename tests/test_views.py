@@ -65,13 +65,6 @@ def texts(response, tag, **attrs):
     return [text for _attrs, text in elements(response, tag, **attrs)]
 
 
-@pytest.fixture(autouse=True)
-def chinese_urls():
-    """`reverse()` answers in the active language, and a request leaves its language active."""
-    with translation.override("zh-hans"):
-        yield
-
-
 def in_english(name, **kwargs):
     with translation.override("en"):
         return reverse(name, **kwargs)
