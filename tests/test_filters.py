@@ -21,12 +21,6 @@ from tests.factories import make_crisis, make_exercise, make_membership, make_st
 from tests.test_views import elements, texts
 
 
-@pytest.fixture(autouse=True)
-def chinese():
-    with translation.override("zh-hans"):
-        yield
-
-
 def keys(filterset):
     assert filterset.is_valid(), filterset.errors
     return [record.key for record in filterset.qs]

@@ -5,18 +5,11 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from catalog.models import Citation, Crisis, Exercise, ExerciseSeries, Membership, Milestone, Summit
 from tests.factories import make_source, make_state
 
 CODES = ("KZ", "RU", "AM", "BY", "KG")
-
-
-@pytest.fixture(autouse=True)
-def chinese():
-    with translation.override("zh-hans"):
-        yield
 
 
 def build(start, count, states, series, source):

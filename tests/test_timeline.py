@@ -2,7 +2,6 @@
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from tests.factories import (
     make_crisis,
@@ -13,12 +12,6 @@ from tests.factories import (
     make_summit,
 )
 from tests.test_views import elements, texts
-
-
-@pytest.fixture(autouse=True)
-def chinese():
-    with translation.override("zh-hans"):
-        yield
 
 
 @pytest.fixture
