@@ -247,13 +247,7 @@ class SummitForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        both = set(cleaned.get("participants") or []) & set(cleaned.get("absentees") or [])
-        if both:
-            names = ", ".join(sorted(str(state) for state in both))
-            raise forms.ValidationError(
-                _("A state cannot both take part in and stay away from a summit: %(names)s.")
-                % {"names": names}
-            )
+        Summit.validate_attendance(cleaned.get("participants"), cleaned.get("absentees"))
         return cleaned
 
 

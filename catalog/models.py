@@ -395,6 +395,18 @@ class Summit(BilingualRecord):
     def get_absolute_url(self):
         return reverse("catalog:summit_detail", kwargs={"key": self.key})
 
+    @staticmethod
+    def validate_attendance(participants, absentees, label=str):
+        """No state both takes part in and stays away from a summit. The states come in as
+        arguments because the admin form and an import know them before they are saved."""
+        both = set(participants or ()) & set(absentees or ())
+        if both:
+            names = ", ".join(sorted(label(state) for state in both))
+            raise ValidationError(
+                _("A state cannot both take part in and stay away from a summit: %(names)s.")
+                % {"names": names}
+            )
+
     @property
     def city(self):
         return localized(self, "city")

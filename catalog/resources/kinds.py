@@ -226,15 +226,13 @@ class SummitResource(KindResource):
 
     def check_related(self, instance, related):
         """The admin form's rule: nobody both takes part in and stays away from a summit."""
-        both = set(related.get("participants") or ()) & set(related.get("absentees") or ())
-        if not both:
-            return {}
-        codes = ", ".join(sorted(str(state.code) for state in both))
-        return {
-            "absentees": ValidationError(
-                f"A state cannot both take part in and stay away from a summit: {codes}."
+        try:
+            Summit.validate_attendance(
+                related.get("participants"), related.get("absentees"), label=lambda state: str(state.code)
             )
-        }
+        except ValidationError as error:
+            return {"absentees": error}
+        return {}
 
 
 class CrisisResource(KindResource):
