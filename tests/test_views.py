@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from catalog.models import ExerciseSeries
+from catalog.models import Crisis, Exercise, ExerciseSeries, Membership, Milestone, Source, State, Summit
 from tests.factories import (
     make_citation,
     make_crisis,
@@ -437,3 +437,21 @@ def test_one_field_backed_by_sources_that_differ_shows_both_claims(client, db):
     disputes = texts(response, "div", **{"class": "dispute"})
     assert len(disputes) == 1
     assert "包括10000多名士兵" in disputes[0] and "涉及 1万多名士兵" in disputes[0]
+
+
+def test_every_page_of_the_shipped_catalog_answers_in_both_languages(client, shipped_catalog):
+    records = [
+        record
+        for model in (State, Membership, Summit, ExerciseSeries, Exercise, Crisis, Milestone, Source)
+        for record in model.objects.all()
+    ]
+    lists = ["home", "state_list", "membership_list", "summit_list", "exercise_list", "crisis_list"]
+    lists += ["source_list", "timeline"]
+    failures = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            urls = [reverse(f"catalog:{name}") for name in lists]
+            urls += [record.get_absolute_url() for record in records]
+        failures += [url for url in urls if client.get(url).status_code != 200]
+    assert len(records) == 118
+    assert failures == []
