@@ -11,6 +11,7 @@ from django.db import connections
 from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left, Length
+from django.db.models.lookups import In
 from django.forms.models import ModelChoiceIteratorValue
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -390,9 +391,28 @@ class CatalogFilterSet(django_filters.FilterSet):
         return self.queryset.model.objects.filter(within("pk"))
 
 
-def exists_state(relation_model, record_field, value):
-    """`Exists` over a through table: the record has any of `value` (states) on that relation."""
-    return Exists(relation_model.objects.filter(**{record_field: OuterRef("pk"), "state__in": value}))
+def linked_to_states(states, *link_models):
+    """The records linked to any of `states` through any of `link_models` (through tables).
+
+    The ids are read from each link table's (state, record) index, once per query, instead of
+    looking up the links of every record the other filters leave in (see migration 0006)."""
+    ids = [
+        link.objects.filter(state__in=states).values(link_record_field(link).attname) for link in link_models
+    ]
+    # Compared on `pk + 0`, which no index covers, so SQLite walks the index of the other filters
+    # or of the sort and checks each row against the list: it would otherwise read the listed
+    # rows one by one and sort them all to show a page of 50.
+    record = ExpressionWrapper(F("pk") + 0, output_field=IntegerField())
+    return Q(In(record, ids[0].union(*ids[1:], all=True) if len(ids) > 1 else ids[0]))
+
+
+def link_record_field(link_model):
+    """The through table's foreign key to the record (the other one points to State)."""
+    return next(
+        field
+        for field in link_model._meta.concrete_fields
+        if field.is_relation and field.related_model is not State
+    )
 
 
 class StateFilter(CatalogFilterSet):
@@ -496,7 +516,7 @@ class SummitFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(Q(host__in=value) | exists_state(Summit.participants.through, "summit", value))
+        return queryset.filter(Q(host__in=value) | linked_to_states(value, Summit.participants.through))
 
     def count_parts(self, within):
         sources = [(Summit.objects.all(), "pk", "host_id"), *self.link_sources("participants")]
@@ -562,17 +582,12 @@ class ExerciseFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        # Participants first: most exercises that involve a state have it among their participants,
-        # so the hosts are looked up only for the rest.
-        return queryset.filter(
-            exists_state(Exercise.participants.through, "exercise", value)
-            | exists_state(Exercise.hosts.through, "exercise", value)
-        )
+        return queryset.filter(linked_to_states(value, Exercise.participants.through, Exercise.hosts.through))
 
     def filter_host(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(exists_state(Exercise.hosts.through, "exercise", value))
+        return queryset.filter(linked_to_states(value, Exercise.hosts.through))
 
     def count_parts(self, within):
         return {
@@ -643,7 +658,7 @@ class CrisisFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(exists_state(Crisis.states.through, "crisis", value))
+        return queryset.filter(linked_to_states(value, Crisis.states.through))
 
     def count_parts(self, within):
         return {
@@ -679,7 +694,7 @@ class MilestoneFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(exists_state(Milestone.states.through, "milestone", value))
+        return queryset.filter(linked_to_states(value, Milestone.states.through))
 
 
 class SourceFilter(CatalogFilterSet):
