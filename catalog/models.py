@@ -3,6 +3,7 @@ each tied by citations to the sources that state it."""
 
 import re
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -73,7 +74,7 @@ class PublicQuerySet(KeyedQuerySet):
 
     def public(self):
         queryset = self.select_related(*self.list_select) if self.list_select else self.all()
-        return queryset.prefetch_related(*self.list_prefetch)
+        return queryset.prefetch_related(*self.list_prefetch).fetch_mode(settings.PUBLIC_FETCH_MODE)
 
     def with_citations(self):
         return self.prefetch_related(

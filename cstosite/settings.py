@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import FETCH_PEERS
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -165,6 +166,10 @@ CACHES = {
     },
 }
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
+
+# A relation the public pages did not load up front is read for a whole page of records at once
+# (one query, not one per row); the test suite raises instead, so a missed join is a failure.
+PUBLIC_FETCH_MODE = FETCH_PEERS
 
 # Security headers. Inline scripts and styles are not allowed on any page we render.
 SECURE_CSP = {

@@ -5,6 +5,8 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-key-for-the-test-suite-only")
 
+from django.db.models import FETCH_RAISE  # noqa: E402
+
 from .settings import *  # noqa: E402,F403
 
 STORAGES = {
@@ -23,3 +25,6 @@ CACHES = {
     **CACHES,  # noqa: F405
     "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+
+# A public page that reads a relation it did not load up front fails its test.
+PUBLIC_FETCH_MODE = FETCH_RAISE

@@ -3,7 +3,9 @@ and facet counts that agree with the lists they link to, at that scale."""
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldFetchBlocked
 from django.db import connection
+from django.db.models import FETCH_PEERS
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Citation, Crisis, Exercise, ExerciseSeries, Membership, Milestone, Summit
@@ -201,3 +203,18 @@ def test_deep_page_shows_the_rows_in_sort_order(client, thousand):
     names = [exercise.key for exercise in response.context["object_list"]]
     assert names == [f"exercise-{n}" for n in range(49, -1, -1)]
     assert response.context["page_obj"].paginator.num_pages == 20
+
+
+def test_a_relation_the_public_queries_did_not_join_is_an_error_under_the_suite(catalog):
+    summit = Summit.objects.public().select_related(None).get(key="summit-3")
+    with pytest.raises(FieldFetchBlocked):
+        summit.host  # noqa: B018
+
+
+def test_in_production_such_a_relation_is_read_for_every_row_at_once(catalog, settings):
+    settings.PUBLIC_FETCH_MODE = FETCH_PEERS
+    summits = list(Summit.objects.public().select_related(None).order_by("key"))
+    with CaptureQueriesContext(connection) as queries:
+        hosts = [summit.host.code.code for summit in summits]
+    assert len(queries) == 1
+    assert hosts == [CODES[int(summit.key.split("-")[1]) % 5] for summit in summits]
