@@ -150,13 +150,19 @@ class PartialDateFilter(django_filters.CharFilter):
     field_class = PartialDatePoint
 
 
+def unindexed(column):
+    """An integer column as `column + 0`: the same values, but no index covers the expression, so
+    SQLite does not pick that column's index to read the rows by."""
+    return ExpressionWrapper(F(column) + 0, output_field=IntegerField())
+
+
 def grouped(queryset, value, count=None, scan_rows=False):
     """(value, count) rows, grouped on the bare column so that its index can do the grouping.
 
     With `scan_rows`, grouped on `value + 0` instead, which no index covers: SQLite then reads the
     rows in storage order rather than walking the value's index and looking up every row it names
     (for a filter that needs other columns of each row, such as `distinct_counts` exclusions)."""
-    facet_value = ExpressionWrapper(F(value) + 0, output_field=IntegerField()) if scan_rows else F(value)
+    facet_value = unindexed(value) if scan_rows else F(value)
     return queryset.order_by().values(facet_value=facet_value).annotate(n=count or Count("*"))
 
 
@@ -391,28 +397,20 @@ class CatalogFilterSet(django_filters.FilterSet):
         return self.queryset.model.objects.filter(within("pk"))
 
 
-def linked_to_states(states, *link_models):
-    """The records linked to any of `states` through any of `link_models` (through tables).
+def linked_to_states(states, *relations):
+    """The records linked to any of `states` through any of `relations` (many-to-many
+    descriptors such as `Exercise.hosts`).
 
     The ids are read from each link table's (state, record) index, once per query, instead of
     looking up the links of every record the other filters leave in (see migration 0006)."""
     ids = [
-        link.objects.filter(state__in=states).values(link_record_field(link).attname) for link in link_models
+        relation.through.objects.filter(state__in=states).values(f"{relation.field.m2m_field_name()}_id")
+        for relation in relations
     ]
-    # Compared on `pk + 0`, which no index covers, so SQLite walks the index of the other filters
-    # or of the sort and checks each row against the list: it would otherwise read the listed
-    # rows one by one and sort them all to show a page of 50.
-    record = ExpressionWrapper(F("pk") + 0, output_field=IntegerField())
-    return Q(In(record, ids[0].union(*ids[1:], all=True) if len(ids) > 1 else ids[0]))
-
-
-def link_record_field(link_model):
-    """The through table's foreign key to the record (the other one points to State)."""
-    return next(
-        field
-        for field in link_model._meta.concrete_fields
-        if field.is_relation and field.related_model is not State
-    )
+    # Compared without an index, so SQLite walks the index of the other filters or of the sort
+    # and checks each row against the list: it would otherwise read the listed rows one by one
+    # and sort them all to show a page of 50.
+    return Q(In(unindexed("pk"), ids[0].union(*ids[1:], all=True) if len(ids) > 1 else ids[0]))
 
 
 class StateFilter(CatalogFilterSet):
@@ -516,7 +514,7 @@ class SummitFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(Q(host__in=value) | linked_to_states(value, Summit.participants.through))
+        return queryset.filter(Q(host__in=value) | linked_to_states(value, Summit.participants))
 
     def count_parts(self, within):
         sources = [(Summit.objects.all(), "pk", "host_id"), *self.link_sources("participants")]
@@ -582,12 +580,12 @@ class ExerciseFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(linked_to_states(value, Exercise.participants.through, Exercise.hosts.through))
+        return queryset.filter(linked_to_states(value, Exercise.participants, Exercise.hosts))
 
     def filter_host(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(linked_to_states(value, Exercise.hosts.through))
+        return queryset.filter(linked_to_states(value, Exercise.hosts))
 
     def count_parts(self, within):
         return {
@@ -658,7 +656,7 @@ class CrisisFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(linked_to_states(value, Crisis.states.through))
+        return queryset.filter(linked_to_states(value, Crisis.states))
 
     def count_parts(self, within):
         return {
@@ -694,7 +692,7 @@ class MilestoneFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(linked_to_states(value, Milestone.states.through))
+        return queryset.filter(linked_to_states(value, Milestone.states))
 
 
 class SourceFilter(CatalogFilterSet):
