@@ -14,7 +14,7 @@ import tablib
 from django.conf import settings
 from import_export.formats import base_formats
 
-from .cells import escape_formula
+from .cells import escape_row
 
 DEFAULT_MAX_ROWS = 200_000
 
@@ -59,7 +59,7 @@ def escape_dataset(dataset):
     """A copy of `dataset` with every formula-like text cell neutralised."""
     escaped = tablib.Dataset(headers=dataset.headers, title=dataset.title)
     for row in dataset:
-        escaped.append([escape_formula(value) for value in row])
+        escaped.append(escape_row(row))
     return escaped
 
 
