@@ -29,6 +29,31 @@ from tests.factories import (
     make_summit,
 )
 
+# Texts a spreadsheet program would turn into something else, or that XML cannot carry as is.
+AWKWARD_TEXTS = [
+    "0123",
+    "1e5",
+    "TRUE",
+    "=SUM(A1:A2)",
+    "http://example.com",
+    "<r><t>markup</t></r>",
+    "a & b < c > d",
+    "  leading spaces",
+    "trailing space ",
+    " ",
+    "line\nbreak",
+    "crlf\r\nline",
+    "\ttab first",
+    "bell\x07 and\x01\x1f",
+    "_x0041_ looks like an escape",
+    "_x005F_",
+    "中文文本，全角标点。",
+    "\u3000全角空格\u3000",
+    "emoji 😀",
+    "quote \" and ' apostrophe",
+]
+
+
 # Dependents first, so deleting never trips a protected foreign key.
 DELETE_ORDER = (Citation, Membership, Summit, Exercise, ExerciseSeries, Crisis, Milestone, State, Source)
 SKIPPED_FIELDS = {"id", "updated_at"}

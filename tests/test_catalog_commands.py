@@ -3,10 +3,17 @@ import json
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from python_calamine import CalamineWorkbook
 
 from catalog.models import Citation, Exercise, Membership, State
 from tests.factories import make_exercise, make_state
-from tests.sheets import any_catalog, build_catalog, empty_catalog, snapshot  # noqa: F401 (a fixture)
+from tests.sheets import (  # noqa: F401 (any_catalog is a fixture)
+    AWKWARD_TEXTS,
+    any_catalog,
+    build_catalog,
+    empty_catalog,
+    snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +247,55 @@ def test_a_text_too_long_for_an_xlsx_cell_is_refused_and_the_previous_file_is_ke
     run("export_catalog", str(tmp_path / "catalog.json"))
     document = json.loads((tmp_path / "catalog.json").read_text())
     assert document["exercises"][0]["description_en"] == "x" * 40_000
+
+
+def test_a_failed_xlsx_export_leaves_no_file_behind(tmp_path):
+    make_exercise(key="e", note="x" * 40_000)
+
+    with pytest.raises(CommandError, match="Sheet exercises, row 2, column note: the text is longer"):
+        run("export_catalog", str(tmp_path / "catalog.xlsx"))
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_awkward_text_survives_an_xlsx_export_and_import_unchanged(tmp_path):
+    kz = make_state("KZ")
+    for number, text in enumerate(AWKWARD_TEXTS):
+        make_exercise(
+            key=f"e-{number}",
+            hosts=[kz],
+            note=text,
+            purpose_en=text,
+            description_zh=f"{text}\n第二段",
+            description_en=f"  {text}  ",
+            troops=number,
+        )
+    before = snapshot()
+    run("export_catalog", str(tmp_path / "catalog.xlsx"))
+    empty_catalog()
+
+    run("import_catalog", str(tmp_path / "catalog.xlsx"))
+
+    assert snapshot() == before
+    assert sorted(Exercise.objects.values_list("note", flat=True)) == sorted(AWKWARD_TEXTS)
+
+
+def test_the_xlsx_export_reads_the_same_in_openpyxl_and_in_calamine(tmp_path):
+    build_catalog()
+    path = tmp_path / "catalog.xlsx"
+    run("export_catalog", str(path))
+
+    book = openpyxl.load_workbook(path)
+    second = CalamineWorkbook.from_path(str(path))
+
+    def plain(value):
+        if value in (None, ""):
+            return None
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    assert second.sheet_names == book.sheetnames
+    for name in book.sheetnames:
+        ours = [[plain(value) for value in row] for row in book[name].iter_rows(values_only=True)]
+        theirs = [[plain(value) for value in row] for row in second.get_sheet_by_name(name).to_python()]
+        assert theirs == ours, name
+    assert book["exercises"]["I2"].value == 4000

@@ -1,6 +1,7 @@
 import pytest
 import tablib
 from django.utils import translation
+from django.utils.safestring import SafeString
 
 from catalog.models import Citation, Exercise, Summit
 from catalog.resources import (
@@ -11,6 +12,7 @@ from catalog.resources import (
     escape_formula,
     unescape_formula,
 )
+from catalog.resources.cells import escape_row
 from tests.factories import make_exercise, make_state
 from tests.sheets import build_catalog
 
@@ -35,6 +37,8 @@ pytestmark = pytest.mark.django_db
 def test_formula_like_text_is_escaped_and_unescapes_back(text, escaped):
     assert escape_formula(text) == escaped
     assert unescape_formula(escaped) == text
+    assert escape_row([text, 4000, None]) == [escaped, 4000, None]
+    assert escape_row([SafeString(text)]) == [escaped]
 
 
 @pytest.mark.parametrize("value", [4000, 2.5, None, True])

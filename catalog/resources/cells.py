@@ -5,6 +5,8 @@ import datetime
 # A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
+#: A text can need escaping only when it starts with one of these.
+MAY_NEED_ESCAPE = (*FORMULA_TRIGGERS, ESCAPE)
 
 
 def needs_escape(text):
@@ -19,6 +21,15 @@ def escape_formula(value):
     if isinstance(value, str) and needs_escape(value):
         return ESCAPE + value
     return value
+
+
+def escape_row(values):
+    """`escape_formula` on every cell of a row, with the common case (no escape) tested inline:
+    a whole-catalog export escapes a few million cells."""
+    return [
+        escape_formula(value) if isinstance(value, str) and value.startswith(MAY_NEED_ESCAPE) else value
+        for value in values
+    ]
 
 
 def unescape_formula(value):

@@ -6,6 +6,7 @@ no parser exception or traceback reaches the page.
 
 import io
 import json
+import re
 import warnings
 import zipfile
 
@@ -13,7 +14,7 @@ import tablib
 from django.conf import settings
 from import_export.formats import base_formats
 
-from .cells import escape_formula
+from .cells import escape_row
 
 DEFAULT_MAX_ROWS = 200_000
 
@@ -35,11 +36,30 @@ def check_row_count(count):
         raise UnreadableFile(f"The file has more than {max_rows():,} rows, the most one import accepts.")
 
 
+# Excel writes a character XML cannot carry (a control character) as `_xHHHH_`, and the
+# underscore of a text that looks like such an escape as `_x005F_`.
+OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_character(match):
+    code = int(match.group(1), 16)
+    if code == 0 or 0xD800 <= code <= 0xDFFF:  # no NUL, no lone surrogates: kept as written
+        return match.group()
+    return chr(code)
+
+
+def unescape_cell(value):
+    """A text cell as Excel shows it, its `_xHHHH_` escapes decoded (openpyxl leaves them)."""
+    if isinstance(value, str) and "_x" in value:
+        return OOXML_ESCAPE.sub(ooxml_character, value)
+    return value
+
+
 def escape_dataset(dataset):
     """A copy of `dataset` with every formula-like text cell neutralised."""
     escaped = tablib.Dataset(headers=dataset.headers, title=dataset.title)
     for row in dataset:
-        escaped.append([escape_formula(value) for value in row])
+        escaped.append(escape_row(row))
     return escaped
 
 
@@ -69,11 +89,11 @@ def read_xlsx_sheets(data, only_first=False):
             if header is not None:
                 while header and header[-1] is None:
                     header = header[:-1]
-                dataset.headers = ["" if cell is None else str(cell) for cell in header]
+                dataset.headers = ["" if cell is None else str(unescape_cell(cell)) for cell in header]
                 width = len(dataset.headers)
                 for count, row in enumerate(rows, 1):
                     check_row_count(count)
-                    row = (list(row) + [None] * width)[:width]
+                    row = [unescape_cell(value) for value in (list(row) + [None] * width)[:width]]
                     if not is_blank(row):
                         dataset.append(row)
             sheets[sheet.title] = dataset

@@ -11,7 +11,7 @@ public downloads write the same sheet.
 
 from collections import defaultdict
 
-from .cells import escape_formula
+from .cells import escape_row
 from .widgets import KeysWidget, KeyWidget
 
 #: Records read per chunk: the rows of one chunk and their relations are in memory at once.
@@ -104,7 +104,7 @@ class Plan:
             load(chunk)
         if escape:
             for values in chunk:
-                yield [escape_formula(cell(values)) for cell in cells]
+                yield escape_row([cell(values) for cell in cells])
         else:
             for values in chunk:
                 yield [cell(values) for cell in cells]

@@ -141,7 +141,7 @@ class KeysWidget(widgets.ManyToManyWidget, _KeyLookup):
 
     def render_keys(self, keys):
         """The cell of natural keys read as plain values, sorted: `AM, KZ, RU`."""
-        return ", ".join(sorted(str(key) for key in keys))
+        return ", ".join(sorted(map(str, keys)))
 
 
 def state_code(text):

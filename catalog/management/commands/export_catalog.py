@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.resources import UnreadableFile
 from catalog.resources.workbook import write_catalog
-from catalog.resources.xlsx import CellTooLong
+from catalog.resources.xlsx import CellTooLong, SheetTooLong
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, **options):
         try:
             counts = write_catalog(path)
-        except (UnreadableFile, CellTooLong) as error:
+        except (UnreadableFile, CellTooLong, SheetTooLong) as error:
             raise CommandError(str(error)) from None
         for sheet, count in counts.items():
             self.stdout.write(f"{sheet}: {count}")
