@@ -11,10 +11,11 @@ import io
 import json
 import re
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.utils.translation import gettext
 
 from .resources import RESOURCE_FOR_MODEL, CatalogResource
-from .resources.xlsx import write_workbook
+from .resources.xlsx import CellTooLong, SheetTooLong, write_workbook
 
 #: Rows sent per chunk of a streamed response.
 LINES_PER_CHUNK = 200
@@ -87,9 +88,17 @@ def download(queryset, kind, format, filename):
     headers = plan.headers
     rows = plan.rows(resource.filter_export(queryset), escape=True)
     if format == "xlsx":
-        response = HttpResponse(
-            _xlsx_bytes(resource.sheet, headers, rows), content_type=CONTENT_TYPES[format]
-        )
+        try:
+            workbook = _xlsx_bytes(resource.sheet, headers, rows)
+        except (CellTooLong, SheetTooLong):
+            return HttpResponseBadRequest(
+                gettext(
+                    "These results do not fit in an xlsx sheet (it holds 1,048,576 rows and 32,767 "
+                    "characters a cell). Download them as csv or json instead."
+                ),
+                content_type="text/plain; charset=utf-8",
+            )
+        response = HttpResponse(workbook, content_type=CONTENT_TYPES[format])
     else:
         stream = _csv_stream(headers, rows) if format == "csv" else _json_stream(headers, rows)
         response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[format])

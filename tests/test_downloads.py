@@ -127,3 +127,18 @@ def test_an_unknown_download_format_is_a_400(client, exercises):
     response = client.get("/en/exercises/", {"format": "pdf"})
     assert response.status_code == 400
     assert response.content.decode() == "Unknown download format “pdf”: use csv, xlsx or json."
+
+
+def test_results_too_big_for_an_xlsx_sheet_are_a_400_offering_csv_and_json(client, exercises):
+    make_exercise(key="long-2011", name_en="Long", date="2011", description_en="x" * 40_000)
+
+    response = client.get("/en/exercises/", {"format": "xlsx"})
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        "These results do not fit in an xlsx sheet (it holds 1,048,576 rows and 32,767 characters a "
+        "cell). Download them as csv or json instead."
+    )
+    csv_response = client.get("/en/exercises/", {"format": "csv"})
+    assert csv_response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(body(csv_response).decode("utf-8-sig"))))
+    assert [row["description_en"] for row in rows if row["key"] == "long-2011"] == ["x" * 40_000]
