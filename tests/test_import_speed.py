@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from catalog.models import Citation, Crisis, Exercise, ExerciseSeries, Membership, Milestone, Source, Summit
-from catalog.resources import CitationResource, ExerciseResource
+from catalog.resources import CitationResource, ExerciseResource, inserts
 from catalog.resources.base import READ_FROM_ROW, meets_limit
 from catalog.resources.constraints import Unsupported, check_in_python, evaluate, instance_values
 from catalog.resources.inserts import Unplanned, converter, insert_records, is_plain_text
@@ -313,3 +313,20 @@ def test_a_value_that_is_an_expression_leaves_the_batch_to_django_having_written
 
     assert not Exercise.objects.exists()
     assert exercise.pk is None
+
+
+def test_history_rows_written_by_simple_historys_own_helper_read_the_same(monkeypatch):
+    """Where a history model has fields this module does not know, simple-history writes the
+    rows: the same reason and type as ours."""
+    headers = ["key", "name_zh", "name_en", "date", "troops"]
+    import_rows(headers, ("ours", "甲", "A", "2008", "1"), file_name="one.xlsx")
+    monkeypatch.setattr(inserts, "history_plan", lambda model: None)
+    import_rows(headers, ("theirs", "乙", "B", "2009", "2"), file_name="one.xlsx")
+
+    versions = Exercise.history.order_by("key").values_list(
+        "key", "troops", "history_type", "history_change_reason", "history_user"
+    )
+    assert list(versions) == [
+        ("ours", 1, "+", "Imported from one.xlsx", None),
+        ("theirs", 2, "+", "Imported from one.xlsx", None),
+    ]

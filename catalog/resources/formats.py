@@ -67,6 +67,7 @@ def read_xlsx_sheets(data, only_first=False):
 
 
 def read_xlsx_sheets_calamine(data, only_first=False):
+    """Every worksheet read by calamine: only ever a package `check_package` let through."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
     try:

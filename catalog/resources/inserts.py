@@ -62,7 +62,7 @@ def converter(field, connection):
 def insert_records(model, instances, key, using):
     """Insert new `instances` of `model`, then give each its id, read back by `key`, a
     unique field. Raises Unplanned, having written nothing, where Django's `bulk_create()`
-    should write them instead. Returns the values written, by attribute name, per instance."""
+    should write them instead. Returns the fields written and each instance's row of values."""
     opts = model._meta
     if key is None or not key.unique or opts.all_parents or not isinstance(opts.pk, AutoFieldMixin):
         raise Unplanned(model)
@@ -106,7 +106,12 @@ def history_plan(model):
     fields = [field for field in history._meta.concrete_fields if not field.primary_key]
     extra = {field.name for field in fields if field.attname not in tracked}
     user = history._meta.get_field("history_user") if "history_user" in extra else None
-    if extra | {"history_id"} != HISTORY_FIELDS or not isinstance(user, ForeignKey):
+    if (
+        extra | {"history_id"} != HISTORY_FIELDS
+        or not isinstance(user, ForeignKey)
+        or user.attname != "history_user_id"
+        or not user.target_field.primary_key
+    ):
         return None
     return history, fields
 
@@ -121,7 +126,9 @@ def insert_history(model, instances, history_type, using, default_change_reason=
     plan = history_plan(model)
     if plan is None:
         manager = get_history_manager_for_model(model)
-        manager.bulk_history_create(instances, update=history_type == "~")
+        manager.bulk_history_create(
+            instances, update=history_type == "~", default_change_reason=default_change_reason
+        )
         return
     history, fields = plan
     connection = connections[using]
