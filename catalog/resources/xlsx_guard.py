@@ -110,7 +110,8 @@ class Extent:
             self.columns = column
 
     def start(self, name, attributes):
-        """expat's handler for the start of every element."""
+        """expat's handler for the start of every element (the limits are checked only when a
+        cell or row reaches past the farthest so far: this runs for every element)."""
         if name != "c" and name != "row":
             if ":" not in name:  # most elements: values, texts, formulas
                 return
@@ -123,17 +124,20 @@ class Extent:
             # its reference.
             self.row = self.row + 1 if reference is None else row_number(reference) - 1
             self.column = 0
-            self.reach_row(self.row + 1)
+            if self.row >= self.rows:
+                self.reach_row(self.row + 1)
             return
         if reference is None:
-            # In its row, or after it if the row has ended: take the row after.
-            self.reach_row(self.row + 2)
+            row = self.row + 2  # in its row, or after it if the row has ended: take the later
         else:
             letters = reference.rstrip(DIGITS)
-            self.reach_row(row_number(reference[len(letters) :]))
+            row = row_number(reference[len(letters) :])
             self.column = column_number(letters) - 1
+        if row > self.rows:
+            self.reach_row(row)
         self.column += 1
-        self.reach_column(self.column)
+        if self.column > self.columns:
+            self.reach_column(self.column)
         self.cells += 1
         if self.cells > MAX_CELLS:
             raise Refused(
