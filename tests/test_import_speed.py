@@ -5,16 +5,20 @@ import itertools
 
 import pytest
 import tablib
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CheckConstraint, Q
+from django.db.models import CheckConstraint, Q, Value
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
-from catalog.models import Crisis, Exercise, Membership, Milestone, Source, Summit
-from catalog.resources import ExerciseResource
+from catalog.models import Citation, Crisis, Exercise, ExerciseSeries, Membership, Milestone, Source, Summit
+from catalog.resources import CitationResource, ExerciseResource, inserts
+from catalog.resources.base import READ_FROM_ROW, meets_limit
 from catalog.resources.constraints import Unsupported, check_in_python, evaluate, instance_values
-from tests.factories import make_exercise, make_state
+from catalog.resources.inserts import Unplanned, converter, insert_records, is_plain_text
+from tests.factories import make_exercise, make_source, make_state
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +155,178 @@ def test_a_key_already_in_the_database_updates_that_record_rather_than_adding_an
 
     assert [row.import_type for row in result.rows] == ["update"]
     assert list(Exercise.objects.values_list("key", "date")) == [("same", "2009")]
+
+
+# --- foreign keys read by their key ----------------------------------------------------------
+
+
+def queries_on(queries, table):
+    """The queries reading `table` itself (not only joining it)."""
+    return [query["sql"] for query in queries.captured_queries if f'FROM "{table}"' in query["sql"]]
+
+
+def test_a_series_read_by_its_key_is_not_looked_up_again_for_each_row():
+    rubezh = ExerciseSeries.objects.create(key="rubezh", name_zh="边界", name_en="Rubezh")
+    rows = [(f"e-{n}", "甲", f"A {n}", "2008", "rubezh") for n in range(5)]
+
+    with CaptureQueriesContext(connection) as queries:
+        result = import_rows(["key", "name_zh", "name_en", "date", "series"], *rows)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert len(queries_on(queries, "catalog_exerciseseries")) == 1  # the widget reads the series once
+    assert list(Exercise.objects.values_list("series", flat=True)) == [rubezh.pk] * 5
+
+
+def test_an_unknown_series_is_still_an_error_on_its_row():
+    ExerciseSeries.objects.create(key="rubezh", name_zh="边界", name_en="Rubezh")
+
+    result = import_rows(
+        ["key", "name_zh", "name_en", "date", "series"],
+        ("a", "甲", "A", "2008", "rubezh"),
+        ("b", "乙", "B", "2009", "nope"),
+    )
+
+    (invalid,) = result.invalid_rows
+    assert (invalid.number, invalid.field_specific_errors) == (
+        2,
+        {"series": ["Unknown exercise series 'nope'"]},
+    )
+
+
+def test_only_foreign_keys_set_to_saved_records_from_the_row_skip_the_lookup():
+    resource = ExerciseResource()
+    saved = ExerciseSeries.objects.create(key="saved", name_zh="甲", name_en="A")
+    from_row = Exercise(key="a", series=saved)
+    setattr(from_row, READ_FROM_ROW, ["series"])
+    unsaved = Exercise(key="b", series=ExerciseSeries(pk=saved.pk, key="saved"))
+    setattr(unsaved, READ_FROM_ROW, ["series"])
+    not_from_row = Exercise(key="c", series=saved)
+
+    assert [resource.read_relations(e) for e in (from_row, unsaved, not_from_row)] == [
+        {"series"},
+        set(),
+        set(),
+    ]
+
+
+def test_a_foreign_key_limited_to_some_records_skips_the_lookup_only_for_records_it_allows():
+    field = Citation._meta.get_field("content_type")
+
+    assert meets_limit(field, ContentType.objects.get_for_model(Exercise)) is True
+    assert meets_limit(field, ContentType.objects.get_for_model(User)) is False
+
+
+def test_citations_read_their_record_kinds_once_not_once_per_row():
+    exercises = [make_exercise(key=f"e-{n}") for n in range(4)]
+    source = make_source(key="tass")
+    rows = [("exercise", exercise.key, "tass", "", f"quote {n}") for n, exercise in enumerate(exercises)]
+
+    with CaptureQueriesContext(connection) as queries:
+        result = CitationResource().import_data(
+            tablib.Dataset(*rows, headers=["record_kind", "record_key", "source", "field", "quote"])
+        )
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert len(queries_on(queries, "django_content_type")) == 1
+    assert len(queries_on(queries, "catalog_source")) == 1
+    assert sorted(Citation.objects.values_list("quote", "source")) == [
+        (f"quote {n}", source.pk) for n in range(4)
+    ]
+    assert Citation.history.filter(history_type="+").count() == 4
+
+
+# --- plain inserts ---------------------------------------------------------------------------
+
+
+def test_new_records_and_their_history_rows_hold_exactly_the_imported_values(django_user_model):
+    editor = django_user_model.objects.create(username="editor")
+    rubezh = ExerciseSeries.objects.create(key="rubezh", name_zh="边界", name_en="Rubezh")
+    make_state("KZ")
+    headers = [
+        "key",
+        "name_zh",
+        "name_en",
+        "series",
+        "date",
+        "end_date",
+        "hosts",
+        "troops",
+        "aircraft",
+        "note",
+    ]
+
+    result = ExerciseResource().import_data(
+        tablib.Dataset(
+            ("a", "甲", "A", "rubezh", "2008-07", "2008-07-05", "KZ", "4000", "", "  spaced  "),
+            ("b", "乙", "B", "", "2009", "", "", "", "12", ""),
+            headers=headers,
+        ),
+        file_name="two.xlsx",
+        user=editor,
+    )
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    a, b = Exercise.objects.order_by("key")
+    assert [(e.key, e.series_id, e.date, e.end_date, e.troops, e.aircraft, e.note) for e in (a, b)] == [
+        ("a", rubezh.pk, "2008-07", "2008-07-05", 4000, None, "  spaced  "),
+        ("b", None, "2009", "", None, 12, ""),
+    ]
+    for record in (a, b):
+        (version,) = record.history.all()
+        tracked = [field.attname for field in Exercise.history.model.tracked_fields]
+        assert [getattr(version, name) for name in tracked] == [getattr(record, name) for name in tracked]
+        assert (version.history_type, version.history_change_reason, version.history_user) == (
+            "+",
+            "Imported from two.xlsx",
+            editor,
+        )
+    assert a.history.get().history_date <= b.history.get().history_date
+    assert [state.code.code for state in a.hosts.all()] == ["KZ"]
+
+
+def test_values_are_converted_for_the_database_as_django_converts_them():
+    values = ["", "text", "  2008  ", None, 0, 7, True, False, timezone.now(), 2.5]
+    models = (Exercise, Exercise.history.model, Citation, Citation.history.model)
+    fields = [field for model in models for field in model._meta.concrete_fields]
+    checked = 0
+
+    for field in fields:
+        convert = converter(field, connection)
+        for value in values:
+            try:
+                expected = field.get_db_prep_save(value, connection)
+            except (TypeError, ValueError, ValidationError):
+                continue
+            assert (type(convert(value)), convert(value)) == (type(expected), expected), (field, value)
+            checked += 1
+
+    assert checked > 200
+    assert is_plain_text(Exercise._meta.get_field("name_en"))
+    assert not is_plain_text(Exercise._meta.get_field("date"))  # a partial date strips its text
+
+
+def test_a_value_that_is_an_expression_leaves_the_batch_to_django_having_written_nothing():
+    exercise = Exercise(key="x", name_zh="甲", name_en=Value("A"), date="2008")
+
+    with pytest.raises(Unplanned):
+        insert_records(Exercise, [exercise], Exercise._meta.get_field("key"), "default")
+
+    assert not Exercise.objects.exists()
+    assert exercise.pk is None
+
+
+def test_history_rows_written_by_simple_historys_own_helper_read_the_same(monkeypatch):
+    """Where a history model has fields this module does not know, simple-history writes the
+    rows: the same reason and type as ours."""
+    headers = ["key", "name_zh", "name_en", "date", "troops"]
+    import_rows(headers, ("ours", "甲", "A", "2008", "1"), file_name="one.xlsx")
+    monkeypatch.setattr(inserts, "history_plan", lambda model: None)
+    import_rows(headers, ("theirs", "乙", "B", "2009", "2"), file_name="one.xlsx")
+
+    versions = Exercise.history.order_by("key").values_list(
+        "key", "troops", "history_type", "history_change_reason", "history_user"
+    )
+    assert list(versions) == [
+        ("ours", 1, "+", "Imported from one.xlsx", None),
+        ("theirs", 2, "+", "Imported from one.xlsx", None),
+    ]

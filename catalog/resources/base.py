@@ -3,16 +3,17 @@
 from collections import defaultdict
 
 import tablib
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import connections
-from django.db.models import ProtectedError
+from django.db.models import ForeignKey, ProtectedError, Q
 from import_export import fields, resources
 from import_export.instance_loaders import BaseInstanceLoader
-from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
+from simple_history.utils import bulk_create_with_history
 
 from .cells import cell_text, unescape_formula
-from .constraints import validate_constraints
+from .constraints import Unsupported, evaluate, instance_values, validate_constraints
 from .formats import max_rows
+from .inserts import Unplanned, insert_history, insert_records
 from .rows import Plan
 from .widgets import FlagWidget, KeysWidget, _KeyLookup
 
@@ -24,6 +25,9 @@ BATCH_SIZE = 500
 CHUNK = 500
 #: Attribute on an instance holding the many-to-many records its row gives, until written.
 RELATED_FROM_ROW = "_import_related"
+#: Attribute on an instance naming the foreign keys its row set to records read from the
+#: database during this import.
+READ_FROM_ROW = "_import_read_relations"
 
 
 class FileProblem(Exception):
@@ -39,6 +43,19 @@ def chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def meets_limit(field, record):
+    """Whether `record` is one the foreign key's `limit_choices_to` allows, evaluated in
+    Python; False when the condition cannot be read (then Django's query checks it)."""
+    limit = field.get_limit_choices_to()
+    if not limit:
+        return True
+    condition = limit if isinstance(limit, Q) else Q(**limit)
+    try:
+        return evaluate(condition, instance_values(record)) is True
+    except Unsupported:
+        return False
 
 
 class KeyedInstanceLoader(BaseInstanceLoader):
@@ -213,6 +230,14 @@ class CatalogResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        read = [
+            field.attribute
+            for field in self.get_import_fields()
+            if getattr(field.widget, "reads_saved_records", False)
+            and field.column_name in row
+            and field.attribute not in errors
+        ]
+        setattr(instance, READ_FROM_ROW, read)
         related = {}
         for field in self.get_import_fields():
             if isinstance(field.widget, KeysWidget) and field.column_name in row:
@@ -240,9 +265,11 @@ class CatalogResource(resources.ModelResource):
             raise ValidationError(self.by_column(ValidationError(errors).message_dict))
 
     def full_clean(self, instance, exclude, validate_unique=True):
-        """`instance.full_clean()`, step by step and with the same messages, with two checks
+        """`instance.full_clean()`, step by step and with the same messages, with three checks
         that cost a query per row made cheaper:
 
+        - that a foreign key's record exists, for the foreign keys the row's widgets set to a
+          record they read from the database during this import (`read_relations`);
         - uniqueness of the fields rows are matched on: the instance loader looked every key
           of the file up, so a new row's key is in no record and a record keeps its own key
           (keys repeated within the file are refused before any row, in `file_problems`);
@@ -250,7 +277,11 @@ class CatalogResource(resources.ModelResource):
         """
         errors = {}
         try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            instance.full_clean(
+                exclude=exclude | self.read_relations(instance),
+                validate_unique=False,
+                validate_constraints=False,
+            )
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if validate_unique:
@@ -266,6 +297,26 @@ class CatalogResource(resources.ModelResource):
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def read_relations(self, instance):
+        """The foreign keys of `instance` that its row's widgets set to a record read from the
+        database during this import, and that Django's field check would only look up again:
+        the record is saved, the key is its own, and it meets the field's `limit_choices_to`.
+        (Nothing else checks a foreign key: it has no choices or validators, and is not empty.)
+        """
+        names = set()
+        for name in getattr(instance, READ_FROM_ROW, ()):
+            field = instance._meta.get_field(name)
+            if not isinstance(field, ForeignKey) or field.remote_field.parent_link:
+                continue
+            record = field.get_cached_value(instance, default=None)
+            if record is None or record._state.adding or record.pk is None:
+                continue
+            if getattr(record, field.target_field.attname) != getattr(instance, field.attname):
+                continue
+            if meets_limit(field, record):
+                names.add(name)
+        return names
 
     def matched_fields(self):
         """The model fields rows are matched on (the import id fields)."""
@@ -407,8 +458,13 @@ class CatalogResource(resources.ModelResource):
         `set_history`) and their many-to-many rows."""
         if self.create_instances and (using_transactions or not dry_run):
             try:
-                model = self._meta.model
-                bulk_create_with_history(self.create_instances, model, batch_size=batch_size)
+                model, using = self._meta.model, self.get_db_connection_name()
+                try:
+                    written = insert_records(model, self.create_instances, self.unique_key(), using)
+                except Unplanned:  # nothing written: the library helper writes them instead
+                    bulk_create_with_history(self.create_instances, model, batch_size=batch_size)
+                else:
+                    insert_history(model, self.create_instances, "+", using, written=written)
                 self.write_related(self.create_instances, created=True)
             except Exception as error:
                 self.handle_import_error(result, error, raise_errors)
@@ -420,13 +476,25 @@ class CatalogResource(resources.ModelResource):
         if self.update_instances and (using_transactions or not dry_run):
             try:
                 self.write_changes(self.update_instances)
-                history = get_history_manager_for_model(self._meta.model)
-                history.bulk_history_create(self.update_instances, update=True, batch_size=batch_size)
+                using = self.get_db_connection_name()
+                insert_history(self._meta.model, self.update_instances, "~", using, default_change_reason="")
                 self.write_related(self.update_instances, created=False)
             except Exception as error:
                 self.handle_import_error(result, error, raise_errors)
             finally:
                 self.update_instances.clear()
+
+    def unique_key(self):
+        """The model field rows are matched on, when it is one unique field (a `key`)."""
+        names = self.get_import_id_fields()
+        if len(names) != 1:
+            return None
+        attribute = self.fields[names[0]].attribute
+        try:
+            field = self._meta.model._meta.get_field(attribute)
+        except FieldDoesNotExist:
+            return None
+        return field if getattr(field, "unique", False) and field.concrete else None
 
     def stored_values(self, record):
         return {

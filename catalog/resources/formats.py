@@ -4,19 +4,22 @@ A file that cannot be read raises `UnreadableFile` with a sentence an editor und
 no parser exception or traceback reaches the page.
 """
 
+import datetime
 import io
 import json
 import re
 import warnings
-import zipfile
 
 import tablib
 from django.conf import settings
 from import_export.formats import base_formats
 
 from .cells import escape_row
+from .xlsx_guard import Refused, check_package
 
 DEFAULT_MAX_ROWS = 200_000
+#: Whole numbers a float holds exactly.
+EXACT_INTEGERS = 2**53
 
 
 class UnreadableFile(ValueError):
@@ -49,7 +52,8 @@ def ooxml_character(match):
 
 
 def unescape_cell(value):
-    """A text cell as Excel shows it, its `_xHHHH_` escapes decoded (openpyxl leaves them)."""
+    """A text cell as Excel shows it, its `_xHHHH_` escapes decoded: openpyxl leaves them,
+    calamine decodes them itself."""
     if isinstance(value, str) and "_x" in value:
         return OOXML_ESCAPE.sub(ooxml_character, value)
     return value
@@ -68,11 +72,90 @@ def is_blank(values):
 
 
 def read_xlsx_sheets(data, only_first=False):
-    """Every worksheet of an xlsx file as {title: Dataset}, rows capped as they stream in."""
+    """Every worksheet of an xlsx file as {title: Dataset}; only the first with `only_first`.
+
+    The package is checked first (`xlsx_guard`), then read by calamine, a Rust reader about
+    ten times faster than openpyxl. A workbook with error cells (`#N/A`) is read by openpyxl,
+    as calamine reads those cells as empty ones.
+    """
+    try:
+        extents = check_package(data, max_rows())
+    except Refused as error:
+        raise UnreadableFile(str(error)) from None
+    if any(extent.has_errors for extent in extents.values()):
+        return read_xlsx_sheets_openpyxl(data, only_first)
+    return read_xlsx_sheets_calamine(data, only_first)
+
+
+def read_xlsx_sheets_calamine(data, only_first=False):
+    """Every worksheet read by calamine: only ever a package `check_package` let through."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except BaseException as error:
+        if not is_failure(error):
+            raise
+        raise UnreadableFile("This file is not an xlsx spreadsheet that can be read.") from None
+    sheets = {}
+    try:
+        titles = [sheet.name for sheet in book.sheets_metadata if sheet.typ == SheetTypeEnum.WorkSheet]
+        for title in titles[:1] if only_first else titles:
+            rows = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            sheets[title] = rows_to_sheet(title, ([calamine_value(value) for value in row] for row in rows))
+    except UnreadableFile:
+        raise
+    except BaseException as error:
+        if not is_failure(error):
+            raise
+        raise UnreadableFile("This xlsx file is damaged and cannot be read.") from None
+    finally:
+        book.close()
+    return sheets
+
+
+def is_failure(error):
+    """An exception, or a panic of a Rust library (pyo3 derives those from BaseException)."""
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
+def calamine_value(value):
+    """A cell as openpyxl reads it: whole numbers as int (so that a year typed as a number
+    reads `2010`, not `2010.0`), dates as datetimes, empty as None. calamine reads every
+    number as a float; a whole one past 2**53, no longer exact, stays one, as in openpyxl."""
+    if value == "":
+        return None
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() and -EXACT_INTEGERS <= value <= EXACT_INTEGERS else value
+    if kind is datetime.date:
+        return datetime.datetime(value.year, value.month, value.day)
+    return value
+
+
+def rows_to_sheet(title, rows):
+    """A sheet's rows (the header first) as a Dataset: trailing empty header cells dropped,
+    each row cut or padded to the header, blank rows left out, rows capped."""
+    dataset = tablib.Dataset(title=title)
+    header = next(rows, None)
+    if header is not None:
+        header = list(header)
+        while header and header[-1] is None:
+            header.pop()
+        dataset.headers = ["" if cell is None else str(cell) for cell in header]
+        width = len(dataset.headers)
+        for count, row in enumerate(rows, 1):
+            check_row_count(count)
+            row = (list(row) + [None] * width)[:width]
+            if not is_blank(row):
+                dataset.append(row)
+    return dataset
+
+
+def read_xlsx_sheets_openpyxl(data, only_first=False):
+    """Every worksheet read by openpyxl, streaming (the package is checked already)."""
     import openpyxl  # uses defusedxml when installed, so entity tricks in the XML do not expand
 
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise UnreadableFile("This file is not an xlsx spreadsheet (it is not a zip-packed workbook).")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -83,20 +166,8 @@ def read_xlsx_sheets(data, only_first=False):
     try:
         worksheets = book.worksheets[:1] if only_first else book.worksheets
         for sheet in worksheets:
-            dataset = tablib.Dataset(title=sheet.title)
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is not None:
-                while header and header[-1] is None:
-                    header = header[:-1]
-                dataset.headers = ["" if cell is None else str(unescape_cell(cell)) for cell in header]
-                width = len(dataset.headers)
-                for count, row in enumerate(rows, 1):
-                    check_row_count(count)
-                    row = [unescape_cell(value) for value in (list(row) + [None] * width)[:width]]
-                    if not is_blank(row):
-                        dataset.append(row)
-            sheets[sheet.title] = dataset
+            rows = ([unescape_cell(value) for value in row] for row in sheet.iter_rows(values_only=True))
+            sheets[sheet.title] = rows_to_sheet(sheet.title, rows)
     except UnreadableFile:
         raise
     except Exception:

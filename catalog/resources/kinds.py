@@ -275,6 +275,9 @@ class MilestoneResource(KindResource):
 class RecordKindWidget(TextWidget):
     """The kind of record a citation supports, by model name (`exercise`, `state` ...)."""
 
+    #: Its content types are read from the database during the import (see `full_clean`).
+    reads_saved_records = True
+
     def __init__(self):
         super().__init__()
         self._types = None

@@ -93,6 +93,9 @@ class _KeyLookup:
 class KeyWidget(widgets.ForeignKeyWidget, _KeyLookup):
     """A foreign key as the related record's natural key (`KZ`, `rubezh`)."""
 
+    #: Its records are read from the database during the import (see `full_clean`).
+    reads_saved_records = True
+
     def __init__(self, model, field, label, normalize=str.strip):
         widgets.ForeignKeyWidget.__init__(self, model, field=field)
         _KeyLookup.__init__(self, model, field, label, normalize)
