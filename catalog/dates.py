@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 PARTIAL_DATE_RE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
@@ -31,19 +32,29 @@ class PartialDate:
         """Parse `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; raise ValueError with a readable reason."""
         match = PARTIAL_DATE_RE.match((text or "").strip())
         if not match:
-            raise ValueError(f"'{text}' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
+            raise ValueError(
+                gettext("“%(text)s” is not a date: use YYYY, YYYY-MM or YYYY-MM-DD") % {"text": text}
+            )
         year = int(match["year"])
         month = int(match["month"]) if match["month"] else None
         day = int(match["day"]) if match["day"] else None
         if year < 1000:
-            raise ValueError(f"'{text}' is not a date: the year must have four digits")
+            raise ValueError(
+                gettext("“%(text)s” is not a date: the year must have four digits") % {"text": text}
+            )
         if month is not None and not 1 <= month <= 12:
-            raise ValueError(f"'{text}' is not a date: there is no month {month}")
+            raise ValueError(
+                gettext("“%(text)s” is not a date: there is no month %(month)s")
+                % {"text": text, "month": month}
+            )
         if day is not None:
             try:
                 datetime.date(year, month, day)
             except ValueError:
-                raise ValueError(f"'{text}' is not a date: there is no day {day} in that month") from None
+                raise ValueError(
+                    gettext("“%(text)s” is not a date: there is no day %(day)s in that month")
+                    % {"text": text, "day": day}
+                ) from None
         return cls(year, month, day)
 
     @property

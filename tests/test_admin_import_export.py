@@ -194,10 +194,10 @@ def assert_refused(response, message, model=Exercise, count=0):
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        (["x", "甲", "A", "2008", "", "AM, XX", ""], "hosts: Unknown state code 'XX'"),
-        (["x", "甲", "A", "2010-13", "", "", ""], "date: '2010-13' is not a date: there is no month 13"),
+        (["x", "甲", "A", "2008", "", "AM, XX", ""], "hosts: Unknown state code “XX”"),
+        (["x", "甲", "A", "2010-13", "", "", ""], "date: “2010-13” is not a date: there is no month 13"),
         (["x", "甲", "A", "2010-06", "2010-05", "", ""], "The end date is before the start date."),
-        (["x", "甲", "A", "2010", "", "", "many"], "troops: 'many' is not a whole number"),
+        (["x", "甲", "A", "2010", "", "", "many"], "troops: “many” is not a whole number"),
         (["x", "", "A", "2010", "", "", ""], "name_zh: This field cannot be blank."),
     ],
     ids=["unknown-state", "bad-date", "end-before-start", "bad-number", "blank-name"],
@@ -488,3 +488,19 @@ def test_the_preview_shows_an_empty_number_as_an_empty_cell(admin_client):
     cells = re.findall(r"<td[^>]*>(.*?)</td>", response.content.decode(), re.S)
     assert cells, "the preview shows the row"
     assert not any(">None<" in f">{cell.strip()}<" for cell in cells)
+
+
+@pytest.mark.usefixtures("states")
+def test_an_editor_in_chinese_reads_file_and_row_errors_in_chinese(admin_client):
+    not_a_workbook = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    bad_row = ["x", "甲", "A", "2010-13", "", "AM, XX", "many"]
+    with translation.override("zh-hans"):  # the admin at /admin/, the site's default language
+        refused = upload(admin_client, "exercise", not_a_workbook, name="photo.xlsx", format=XLSX)
+        reported = upload(admin_client, "exercise", csv_bytes(EXERCISE_HEADER, bad_row))
+
+    assert_refused(refused, "此文件不是 xlsx 电子表格（它不是 zip 打包的工作簿）。")
+    text = errors_text(reported)
+    assert "“2010-13”不是日期：没有 13 月" in text
+    assert "未知的国家代码“XX”" in text
+    assert "“many”不是整数" in text
+    assert Exercise.objects.count() == 0

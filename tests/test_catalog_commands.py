@@ -183,8 +183,8 @@ def test_an_error_in_a_late_sheet_writes_nothing_from_any_sheet_and_lists_the_er
 
     captured = capsys.readouterr()
     assert "states: 1 created, 0 updated, 0 unchanged, 0 deleted, 0 errors" in captured.out
-    assert "memberships, row 3, state: Unknown state code 'XX'" in captured.err
-    assert "memberships, row 3, start: '2010-13' is not a date: there is no month 13" in captured.err
+    assert "memberships, row 3, state: Unknown state code “XX”" in captured.err
+    assert "memberships, row 3, start: “2010-13” is not a date: there is no month 13" in captured.err
     assert State.objects.count() == 0
     assert Membership.objects.count() == 0
 
@@ -208,7 +208,7 @@ def test_a_file_that_is_not_a_workbook_is_refused_without_a_traceback(tmp_path):
 
 
 def test_an_unsupported_suffix_is_refused(tmp_path):
-    with pytest.raises(CommandError, match="Unsupported file type '.ods'"):
+    with pytest.raises(CommandError, match="Unsupported file type “.ods”"):
         run("export_catalog", str(tmp_path / "catalog.ods"))
 
 

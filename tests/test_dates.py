@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from catalog.dates import PartialDate, format_partial_date, validate_partial_date
 
@@ -28,10 +29,16 @@ def test_valid_partial_dates_keep_their_precision(text, precision):
     ],
 )
 def test_impossible_dates_are_rejected_with_the_reason(text, reason):
-    with pytest.raises(ValidationError) as raised:
+    with translation.override("en"), pytest.raises(ValidationError) as raised:
         validate_partial_date(text)
     assert reason in raised.value.messages[0]
     assert text in raised.value.messages[0]
+
+
+def test_the_reason_reads_in_the_language_of_the_page():
+    with pytest.raises(ValidationError) as raised:
+        validate_partial_date("2010-13")  # the site's default language, Chinese
+    assert raised.value.messages == ["“2010-13”不是日期：没有 13 月"]
 
 
 def test_text_order_is_chronological_across_precisions():

@@ -189,7 +189,7 @@ def test_an_unknown_series_is_still_an_error_on_its_row():
     (invalid,) = result.invalid_rows
     assert (invalid.number, invalid.field_specific_errors) == (
         2,
-        {"series": ["Unknown exercise series 'nope'"]},
+        {"series": ["未知的演习系列“nope”"]},  # the site's default language
     )
 
 

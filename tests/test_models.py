@@ -67,7 +67,7 @@ def test_impossible_date_on_a_record_is_a_field_error():
     exercise.date = "2010-13"
     with pytest.raises(ValidationError) as raised:
         exercise.full_clean()
-    assert raised.value.message_dict["date"] == ["'2010-13' is not a date: there is no month 13"]
+    assert raised.value.message_dict["date"] == ["“2010-13” is not a date: there is no month 13"]
 
 
 def test_overlapping_memberships_of_the_same_state_and_role_are_rejected():

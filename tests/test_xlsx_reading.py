@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import python_calamine
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from catalog.resources import UnreadableFile, formats, xlsx_guard
 from catalog.resources.formats import read_xlsx_sheets, read_xlsx_sheets_openpyxl
@@ -48,6 +49,13 @@ PARTS = {
         'officeDocument/2006/relationships/worksheet"/></Relationships>'
     ),
 }
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are compared in English; the admin tests read them in Chinese too."""
+    with translation.override("en"):
+        yield
 
 
 def raw_workbook(sheet_data, prefix="", **parts):

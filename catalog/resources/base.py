@@ -6,13 +6,14 @@ import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import ForeignKey, ProtectedError, Q
+from django.utils.translation import gettext
 from import_export import fields, resources
 from import_export.instance_loaders import BaseInstanceLoader
 from simple_history.utils import bulk_create_with_history
 
 from .cells import cell_text, unescape_formula
 from .constraints import Unsupported, evaluate, instance_values, validate_constraints
-from .formats import max_rows
+from .formats import max_rows, too_many_rows
 from .inserts import Unplanned, insert_history, insert_records
 from .rows import Plan
 from .widgets import FlagWidget, KeysWidget, _KeyLookup
@@ -177,26 +178,29 @@ class CatalogResource(resources.ModelResource):
     def file_problems(self, dataset):
         headers = [str(header or "").strip() for header in dataset.headers or ()]
         if not headers or not len(dataset):
-            return ["The file is empty: it has no rows under the header."]
+            return [gettext("The file is empty: it has no rows under the header.")]
         if len(dataset) > max_rows():
-            return [f"The file has more than {max_rows():,} rows, the most one import accepts."]
+            return [too_many_rows()]
         expected = self.column_names()
         problems = []
         missing = [column for column in self.required_columns if column not in headers]
         if missing:
             problems.append(
-                f"Missing required column {', '.join(f'`{c}`' for c in missing)}. "
-                f"Expected columns: {', '.join(expected)}."
+                gettext("Missing required column %(columns)s. Expected columns: %(expected)s.")
+                % {"columns": ", ".join(f"`{c}`" for c in missing), "expected": ", ".join(expected)}
             )
         unknown = [header for header in headers if header not in expected]
         if unknown:
             problems.append(
-                f"Unknown column {', '.join(f'`{h}`' for h in unknown)}. "
-                f"Expected columns: {', '.join(expected)}."
+                gettext("Unknown column %(columns)s. Expected columns: %(expected)s.")
+                % {"columns": ", ".join(f"`{h}`" for h in unknown), "expected": ", ".join(expected)}
             )
         repeated = sorted({header for header in headers if headers.count(header) > 1})
         if repeated:
-            problems.append(f"Column {', '.join(f'`{h}`' for h in repeated)} appears more than once.")
+            problems.append(
+                gettext("Column %(columns)s appears more than once.")
+                % {"columns": ", ".join(f"`{h}`" for h in repeated)}
+            )
         if not problems:
             problems += self.duplicate_key_problems(dataset, headers)
         return problems
@@ -216,8 +220,10 @@ class CatalogResource(resources.ModelResource):
         problems = []
         for key, rows in rows_by_key.items():
             if len(rows) > 1:
-                listed = ", ".join(str(row) for row in rows[:-1]) + f" and {rows[-1]}"
-                problems.append(f"Duplicate key `{key}` in rows {listed}.")
+                problems.append(
+                    gettext("Duplicate key `%(key)s` in rows %(rows)s and %(last)s.")
+                    % {"key": key, "rows": ", ".join(str(row) for row in rows[:-1]), "last": rows[-1]}
+                )
         return problems
 
     # --- one row ----------------------------------------------------------------------------
@@ -340,7 +346,10 @@ class CatalogResource(resources.ModelResource):
             except ProtectedError as error:
                 users = sorted({str(obj) for obj in error.protected_objects})[:5]
                 raise ValidationError(
-                    {DELETE_COLUMN: f"Cannot delete: still used by {'; '.join(users)}."}
+                    {
+                        DELETE_COLUMN: gettext("Cannot delete: still used by %(users)s.")
+                        % {"users": "; ".join(users)}
+                    }
                 ) from None
         self.after_delete_instance(instance, row, **kwargs)
 

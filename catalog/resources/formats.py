@@ -12,6 +12,7 @@ import warnings
 
 import tablib
 from django.conf import settings
+from django.utils.translation import gettext
 from import_export.formats import base_formats
 
 from .cells import escape_row
@@ -34,9 +35,15 @@ def max_bytes():
     return settings.CATALOG_IMPORT_MAX_BYTES
 
 
+def too_many_rows(limit=None):
+    return gettext("The file has more than %(rows)s rows, the most one import accepts.") % {
+        "rows": f"{max_rows() if limit is None else limit:,}"
+    }
+
+
 def check_row_count(count):
     if count > max_rows():
-        raise UnreadableFile(f"The file has more than {max_rows():,} rows, the most one import accepts.")
+        raise UnreadableFile(too_many_rows())
 
 
 # Excel writes a character XML cannot carry (a control character) as `_xHHHH_`, and the
@@ -81,7 +88,7 @@ def read_xlsx_sheets(data, only_first=False):
     try:
         extents = check_package(data, max_rows())
     except Refused as error:
-        raise UnreadableFile(str(error)) from None
+        raise UnreadableFile(str(error)) from None  # already in the reader's language
     if any(extent.has_errors for extent in extents.values()):
         return read_xlsx_sheets_openpyxl(data, only_first)
     return read_xlsx_sheets_calamine(data, only_first)
@@ -96,7 +103,7 @@ def read_xlsx_sheets_calamine(data, only_first=False):
     except BaseException as error:
         if not is_failure(error):
             raise
-        raise UnreadableFile("This file is not an xlsx spreadsheet that can be read.") from None
+        raise UnreadableFile(gettext("This file is not an xlsx spreadsheet that can be read.")) from None
     sheets = {}
     try:
         titles = [sheet.name for sheet in book.sheets_metadata if sheet.typ == SheetTypeEnum.WorkSheet]
@@ -108,7 +115,7 @@ def read_xlsx_sheets_calamine(data, only_first=False):
     except BaseException as error:
         if not is_failure(error):
             raise
-        raise UnreadableFile("This xlsx file is damaged and cannot be read.") from None
+        raise UnreadableFile(gettext("This xlsx file is damaged and cannot be read.")) from None
     finally:
         book.close()
     return sheets
@@ -161,7 +168,7 @@ def read_xlsx_sheets_openpyxl(data, only_first=False):
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
-        raise UnreadableFile("This file is not an xlsx spreadsheet that can be read.") from None
+        raise UnreadableFile(gettext("This file is not an xlsx spreadsheet that can be read.")) from None
     sheets = {}
     try:
         worksheets = book.worksheets[:1] if only_first else book.worksheets
@@ -171,7 +178,7 @@ def read_xlsx_sheets_openpyxl(data, only_first=False):
     except UnreadableFile:
         raise
     except Exception:
-        raise UnreadableFile("This xlsx file is damaged and cannot be read.") from None
+        raise UnreadableFile(gettext("This xlsx file is damaged and cannot be read.")) from None
     finally:
         book.close()
     return sheets
@@ -183,17 +190,19 @@ def decode_text(data):
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UnreadableFile("This file is not UTF-8 text, so it is not a csv or json file.") from None
+        raise UnreadableFile(
+            gettext("This file is not UTF-8 text, so it is not a csv or json file.")
+        ) from None
 
 
 def read_csv(data):
     text = decode_text(data)
     if "\x00" in text:
-        raise UnreadableFile("This file is not a csv file (it holds binary data).")
+        raise UnreadableFile(gettext("This file is not a csv file (it holds binary data)."))
     try:
         dataset = tablib.import_set(text, format="csv")
     except Exception:
-        raise UnreadableFile("This file is not a csv file that can be read.") from None
+        raise UnreadableFile(gettext("This file is not a csv file that can be read.")) from None
     check_row_count(len(dataset))
     return drop_blank_rows(dataset)
 
@@ -201,14 +210,14 @@ def read_csv(data):
 def rows_to_dataset(rows, title=""):
     """A json list of objects as a Dataset; the header is every key, in first-seen order."""
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise UnreadableFile("This json file is not a list of records ([{...}, {...}]).")
+        raise UnreadableFile(gettext("This json file is not a list of records ([{...}, {...}])."))
     check_row_count(len(rows))
     headers = list(dict.fromkeys(key for row in rows for key in row))
     dataset = tablib.Dataset(headers=headers, title=title)
     for row in rows:
         values = [row.get(key) for key in headers]
         if any(isinstance(value, dict | list) for value in values):
-            raise UnreadableFile("This json file has nested values where plain cells are expected.")
+            raise UnreadableFile(gettext("This json file has nested values where plain cells are expected."))
         dataset.append(values)
     return drop_blank_rows(dataset)
 
@@ -217,7 +226,7 @@ def load_json(data):
     try:
         return json.loads(decode_text(data))
     except json.JSONDecodeError:
-        raise UnreadableFile("This file is not valid json.") from None
+        raise UnreadableFile(gettext("This file is not valid json.")) from None
 
 
 def drop_blank_rows(dataset):

@@ -6,6 +6,8 @@ from collections import defaultdict
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from import_export import fields
 from import_export.instance_loaders import ModelInstanceLoader
 
@@ -51,15 +53,18 @@ def plain_widget(django_field):
     return None
 
 
-def state_field(column, label="state code"):
+STATE_CODE = _("state code")
+
+
+def state_field(column):
     return fields.Field(
-        attribute=column, column_name=column, widget=KeyWidget(State, "code", label, state_code)
+        attribute=column, column_name=column, widget=KeyWidget(State, "code", STATE_CODE, state_code)
     )
 
 
 def states_field(column):
     return fields.Field(
-        attribute=column, column_name=column, widget=KeysWidget(State, "code", "state code", state_code)
+        attribute=column, column_name=column, widget=KeysWidget(State, "code", STATE_CODE, state_code)
     )
 
 
@@ -172,7 +177,9 @@ class ExerciseResource(KindResource):
     select_related = ("series",)
 
     series = fields.Field(
-        attribute="series", column_name="series", widget=KeyWidget(ExerciseSeries, "key", "exercise series")
+        attribute="series",
+        column_name="series",
+        widget=KeyWidget(ExerciseSeries, "key", _("exercise series")),
     )
     hosts = states_field("hosts")
     participants = states_field("participants")
@@ -301,7 +308,8 @@ class RecordKindWidget(TextWidget):
             return self.types()[text]
         except KeyError:
             raise ValueError(
-                f"Unknown record kind '{text}' (use one of: {', '.join(CITABLE_MODELS)})"
+                gettext("Unknown record kind “%(kind)s” (use one of: %(kinds)s)")
+                % {"kind": text, "kinds": ", ".join(CITABLE_MODELS)}
             ) from None
 
     def render(self, value, obj=None, **kwargs):
@@ -349,7 +357,10 @@ class RecordKeyWidget(TextWidget):
         try:
             return self.records(content_type)[text]
         except KeyError:
-            raise ValueError(f"Unknown {content_type.model_class()._meta.verbose_name} '{text}'") from None
+            raise ValueError(
+                gettext("Unknown %(kind)s “%(key)s”")
+                % {"kind": content_type.model_class()._meta.verbose_name, "key": text}
+            ) from None
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else value.natural_key()[0]
@@ -392,7 +403,9 @@ class CitationResource(CatalogResource):
 
     record_kind = fields.Field(attribute="content_type", column_name="record_kind", widget=RecordKindWidget())
     record_key = fields.Field(attribute="record", column_name="record_key")
-    source = fields.Field(attribute="source", column_name="source", widget=KeyWidget(Source, "key", "source"))
+    source = fields.Field(
+        attribute="source", column_name="source", widget=KeyWidget(Source, "key", _("source"))
+    )
     field = fields.Field(attribute="field", column_name="field", widget=TextWidget())
     quote = fields.Field(attribute="quote", column_name="quote", widget=TextWidget())
     section = fields.Field(attribute="section", column_name="section", widget=TextWidget())

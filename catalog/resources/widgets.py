@@ -1,5 +1,6 @@
 """Widgets that read related records by their natural keys, looked up once per import."""
 
+from django.utils.translation import gettext
 from import_export import widgets
 
 from .cells import cell_text
@@ -36,7 +37,7 @@ class WholeNumberWidget(widgets.IntegerWidget):
         try:
             return int(text)
         except ValueError:
-            raise ValueError(f"'{value}' is not a whole number") from None
+            raise ValueError(gettext("“%(value)s” is not a whole number") % {"value": value}) from None
 
     def render(self, value, obj=None, **kwargs):
         return value
@@ -54,7 +55,7 @@ class FlagWidget(widgets.BooleanWidget):
             return True
         if text in self.NO:
             return False
-        raise ValueError(f"'{value}' is not yes or no: use 1 or 0")
+        raise ValueError(gettext("“%(value)s” is not yes or no: use 1 or 0") % {"value": value})
 
     def render(self, value, obj=None, **kwargs):
         return 1 if value else 0
@@ -107,7 +108,9 @@ class KeyWidget(widgets.ForeignKeyWidget, _KeyLookup):
         try:
             return self.records()[text]
         except KeyError:
-            raise ValueError(f"Unknown {self.label} '{text}'") from None
+            raise ValueError(
+                gettext("Unknown %(kind)s “%(key)s”") % {"kind": self.label, "key": text}
+            ) from None
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else self.key_of(value)
@@ -130,8 +133,8 @@ class KeysWidget(widgets.ManyToManyWidget, _KeyLookup):
         records = self.records()
         unknown = [key for key in keys if key not in records]
         if unknown:
-            listed = ", ".join(f"'{key}'" for key in unknown)
-            raise ValueError(f"Unknown {self.label} {listed}")
+            listed = ", ".join(f"“{key}”" for key in unknown)
+            raise ValueError(gettext("Unknown %(kind)s %(keys)s") % {"kind": self.label, "keys": listed})
         return [records[key] for key in keys]
 
     def render(self, value, obj=None, **kwargs):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext
 from import_export.results import RowResult
 
 from .base import spreadsheet_row
@@ -35,7 +36,10 @@ def layout(path):
         return "csv"
     if suffix in (".xlsx", ".json"):
         return suffix[1:]
-    raise UnreadableFile(f"Unsupported file type '{suffix}': use .xlsx, .json, or a folder for csv files.")
+    raise UnreadableFile(
+        gettext("Unsupported file type “%(suffix)s”: use .xlsx, .json, or a folder for csv files.")
+        % {"suffix": suffix}
+    )
 
 
 def export_sheets():
@@ -112,22 +116,29 @@ def read_catalog(path):
     path = Path(path)
     if kind == "csv":
         if not path.is_dir():
-            raise UnreadableFile(f"No folder '{path}'.")
+            raise UnreadableFile(gettext("No folder “%(path)s”.") % {"path": path})
         sheets = {csv.stem: read_csv(csv.read_bytes()) for csv in sorted(path.glob("*.csv"))}
     elif not path.is_file():
-        raise UnreadableFile(f"No file '{path}'.")
+        raise UnreadableFile(gettext("No file “%(path)s”.") % {"path": path})
     elif kind == "xlsx":
         sheets = read_xlsx_sheets(path.read_bytes())
     else:
         document = load_json(path.read_bytes())
         if not isinstance(document, dict):
-            raise UnreadableFile("This json file is not a catalog: expected an object keyed by sheet name.")
+            raise UnreadableFile(
+                gettext("This json file is not a catalog: expected an object keyed by sheet name.")
+            )
         sheets = {name: rows_to_dataset(rows, title=name) for name, rows in document.items()}
     unknown = sorted(set(sheets) - set(SHEETS))
     if unknown:
-        raise UnreadableFile(f"Unknown sheet {', '.join(unknown)}; the sheets are: {', '.join(SHEETS)}.")
+        raise UnreadableFile(
+            gettext("Unknown sheet %(sheets)s; the sheets are: %(known)s.")
+            % {"sheets": ", ".join(unknown), "known": ", ".join(SHEETS)}
+        )
     if not sheets:
-        raise UnreadableFile(f"No sheets found; the sheets are: {', '.join(SHEETS)}.")
+        raise UnreadableFile(
+            gettext("No sheets found; the sheets are: %(known)s.") % {"known": ", ".join(SHEETS)}
+        )
     return sheets
 
 

@@ -18,6 +18,7 @@ import zlib
 from xml.parsers import expat
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 #: Columns a worksheet may span; the widest catalog sheet has 16.
 MAX_COLUMNS = 200
@@ -49,7 +50,7 @@ def max_unpacked_bytes():
 
 
 def damaged():
-    return Refused("This xlsx file is damaged and cannot be read.")
+    return Refused(gettext("This xlsx file is damaged and cannot be read."))
 
 
 def row_number(digits):
@@ -96,7 +97,8 @@ class Extent:
         if row > self.rows:
             if row - 1 > self.max_data_rows:
                 raise Refused(
-                    f"The file has more than {self.max_data_rows:,} rows, the most one import accepts."
+                    gettext("The file has more than %(rows)s rows, the most one import accepts.")
+                    % {"rows": f"{self.max_data_rows:,}"}
                 )
             self.rows = row
 
@@ -104,8 +106,11 @@ class Extent:
         if column > self.columns:
             if column > MAX_COLUMNS:
                 raise Refused(
-                    f"This xlsx file has a sheet wider than {MAX_COLUMNS} columns, far wider than a "
-                    "catalog sheet: remove the cells to the right of the table."
+                    gettext(
+                        "This xlsx file has a sheet wider than %(columns)s columns, far wider than a "
+                        "catalog sheet: remove the cells to the right of the table."
+                    )
+                    % {"columns": MAX_COLUMNS}
                 )
             self.columns = column
 
@@ -141,7 +146,10 @@ class Extent:
         self.cells += 1
         if self.cells > MAX_CELLS:
             raise Refused(
-                f"This xlsx file has a sheet of more than {MAX_CELLS:,} cells, more than one import reads."
+                gettext(
+                    "This xlsx file has a sheet of more than %(cells)s cells, more than one import reads."
+                )
+                % {"cells": f"{MAX_CELLS:,}"}
             )
         if attributes.get("t") == "e":
             self.has_errors = True
@@ -178,8 +186,11 @@ class Budget:
                 self.left -= len(chunk)
                 if self.left < 0:
                     raise Refused(
-                        f"This xlsx file unpacks to more than {self.limit // (1024 * 1024):,} MB, "
-                        "more than one import reads."
+                        gettext(
+                            "This xlsx file unpacks to more than %(megabytes)s MB, "
+                            "more than one import reads."
+                        )
+                        % {"megabytes": f"{self.limit // (1024 * 1024):,}"}
                     )
                 yield chunk
 
@@ -189,15 +200,17 @@ def check_package(data, max_rows):
     rows a sheet may have under its header. Returns the `Extent` of each part with cells, by
     part name."""
     if not data.startswith(b"PK\x03\x04"):
-        raise Refused("This file is not an xlsx spreadsheet (it is not a zip-packed workbook).")
+        raise Refused(gettext("This file is not an xlsx spreadsheet (it is not a zip-packed workbook)."))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except BROKEN:
-        raise Refused("This file is not an xlsx spreadsheet (it is not a zip-packed workbook).") from None
+        raise Refused(
+            gettext("This file is not an xlsx spreadsheet (it is not a zip-packed workbook).")
+        ) from None
     with archive:
         names = set(archive.namelist())
         if "xl/workbook.xml" not in names or names & set(FOREIGN_PARTS):
-            raise Refused("This file is not an xlsx spreadsheet that can be read.")
+            raise Refused(gettext("This file is not an xlsx spreadsheet that can be read."))
         budget = Budget(max_unpacked_bytes())
         extents = {}
         try:
@@ -221,7 +234,10 @@ def scan_part(archive, info, budget, max_rows):
         for chunk in chunks:  # an overcount (`<sig`, a split tag) only makes this stricter
             texts += chunk.count(b"<si") + chunk.count(b":si")
         if texts > MAX_CELLS:
-            raise Refused(f"This xlsx file has more than {MAX_CELLS:,} texts, more than one import reads.")
+            raise Refused(
+                gettext("This xlsx file has more than %(texts)s texts, more than one import reads.")
+                % {"texts": f"{MAX_CELLS:,}"}
+            )
         return None
     first = next(chunks, b"")
     if SHEET_DATA not in first:

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from catalog.resources import UnreadableFile
 from catalog.resources.workbook import write_catalog
@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path")
 
+    @no_translations  # in English, like Django's own commands; the admin speaks the editor's language
     def handle(self, *args, path, **options):
         try:
             counts = write_catalog(path)

@@ -1,7 +1,7 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from tqdm import tqdm
 
 from catalog.resources import UnreadableFile
@@ -19,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--dry-run", action="store_true", help="Validate and report; write nothing.")
 
+    @no_translations  # in English, like Django's own commands; the admin speaks the editor's language
     def handle(self, *args, path, dry_run=False, **options):
         try:
             sheets = read_catalog(path)
