@@ -292,6 +292,17 @@ def test_a_sheet_of_too_many_cells_is_refused(calamine_forbidden, monkeypatch):
         read_xlsx_sheets(workbook(["a", "b", "c"], [1, 2, 3]))
 
 
+def test_a_sheet_whose_few_cells_span_too_large_a_rectangle_is_refused(calamine_forbidden):
+    # Two cells, but calamine would allocate 200,000 rows by 200 columns for them.
+    data = raw_workbook(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>key</t></is></c></row>'
+        '<row r="200000"><c r="GR200000"><v>1</v></c></row>'
+    )
+
+    with pytest.raises(UnreadableFile, match="more than 5,000,000 cells"):
+        read_xlsx_sheets(data)
+
+
 def test_a_shared_text_table_of_too_many_texts_is_refused(calamine_forbidden, monkeypatch):
     monkeypatch.setattr(xlsx_guard, "MAX_CELLS", 5)
     table = f'<sst xmlns="{MAIN}">' + "<si><t>x</t></si>" * 6 + "</sst>"

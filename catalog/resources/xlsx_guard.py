@@ -101,6 +101,7 @@ class Extent:
                     % {"rows": f"{self.max_data_rows:,}"}
                 )
             self.rows = row
+            self.check_area()
 
     def reach_column(self, column):
         if column > self.columns:
@@ -113,6 +114,18 @@ class Extent:
                     % {"columns": MAX_COLUMNS}
                 )
             self.columns = column
+            self.check_area()
+
+    def check_area(self):
+        """calamine allocates the whole rectangle from A1 to the farthest row and column, however
+        few cells are filled: that rectangle is what must stay under the cap."""
+        if self.rows * self.columns > MAX_CELLS:
+            raise Refused(
+                gettext(
+                    "This xlsx file has a sheet of more than %(cells)s cells, more than one import reads."
+                )
+                % {"cells": f"{MAX_CELLS:,}"}
+            )
 
     def start(self, name, attributes):
         """expat's handler for the start of every element (the limits are checked only when a
@@ -144,13 +157,6 @@ class Extent:
         if self.column > self.columns:
             self.reach_column(self.column)
         self.cells += 1
-        if self.cells > MAX_CELLS:
-            raise Refused(
-                gettext(
-                    "This xlsx file has a sheet of more than %(cells)s cells, more than one import reads."
-                )
-                % {"cells": f"{MAX_CELLS:,}"}
-            )
         if attributes.get("t") == "e":
             self.has_errors = True
 
