@@ -141,18 +141,22 @@ class PhotoForm(forms.ModelForm):
         return super().save(commit)
 
 
-class PhotoInline(GenericStackedInline):
-    model = Photo
-    form = PhotoForm
-    extra = 0
-    fields = ("preview", "image", ("alt_zh", "alt_en"), ("caption_zh", "caption_en"), "credit", "position")
-    readonly_fields = ("preview",)
+class PhotoPreview:
+    PHOTO_FIELDS = ("image", ("alt_zh", "alt_en"), ("caption_zh", "caption_en"), "credit", "position")
 
     @admin.display(description=_("thumbnail"))
     def preview(self, obj):
         if not obj.thumbnail:
             return "—"
         return format_html('<img src="{}" alt="{}">', obj.thumbnail.url, obj.alt)
+
+
+class PhotoInline(PhotoPreview, GenericStackedInline):
+    model = Photo
+    form = PhotoForm
+    extra = 0
+    fields = ("preview", *PhotoPreview.PHOTO_FIELDS)
+    readonly_fields = ("preview",)
 
 
 class CatalogAdmin(SpreadsheetMixin, HistoryAdmin):
@@ -355,14 +359,8 @@ class MilestoneAdmin(CatalogAdmin):
     )
 
 
-@admin.register(Citation)
-class CitationAdmin(SpreadsheetMixin, HistoryAdmin):
-    list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
-    list_filter = ("content_type", "source", "field")
-    list_select_related = ("source", "content_type")
-    search_fields = ("quote", "section", "note", "source__title")
-    autocomplete_fields = ("source",)
-    fields = ("content_type", "object_id", "source", "field", "section", "quote", "note")
+class RecordColumn:
+    """For a model that points at its record through a generic relation (citations, photos)."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("record")
@@ -371,6 +369,32 @@ class CitationAdmin(SpreadsheetMixin, HistoryAdmin):
     def record_label(self, obj):
         return obj.record if obj.record is not None else _("(missing record #%(id)s)") % {"id": obj.object_id}
 
+
+@admin.register(Citation)
+class CitationAdmin(RecordColumn, SpreadsheetMixin, HistoryAdmin):
+    list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
+    list_filter = ("content_type", "source", "field")
+    list_select_related = ("source", "content_type")
+    search_fields = ("quote", "section", "note", "source__title")
+    autocomplete_fields = ("source",)
+    fields = ("content_type", "object_id", "source", "field", "section", "quote", "note")
+
     @admin.display(description=_("quoted passage"))
     def short_quote(self, obj):
         return obj.quote if len(obj.quote) <= 60 else obj.quote[:59] + "…"
+
+
+@admin.register(Photo)
+class PhotoAdmin(RecordColumn, PhotoPreview, HistoryAdmin):
+    """Photos are added on their record's page; here they are found, corrected and audited."""
+
+    form = PhotoForm
+    list_display = ("preview", "alt_en", "record_label", "content_type", "credit", "updated_at")
+    list_filter = ("content_type",)
+    list_select_related = ("content_type",)
+    search_fields = ("alt_zh", "alt_en", "caption_zh", "caption_en", "credit")
+    fields = ("preview", "record_label", *PhotoPreview.PHOTO_FIELDS)
+    readonly_fields = ("preview", "record_label")
+
+    def has_add_permission(self, request):
+        return False

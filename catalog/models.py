@@ -710,6 +710,8 @@ class Photo(models.Model):
     credit = models.CharField(_("credit"), max_length=200, blank=True, help_text=_("Photographer, agency."))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_index=True)
+    # A replaced image's files stay in storage, so every version here still shows its image.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["content_type", "object_id", "position", "pk"]

@@ -245,3 +245,40 @@ def test_a_state_shows_its_flag_until_an_emblem_replaces_it(admin_client, client
         after = client.get(kazakhstan.get_absolute_url()).content.decode()
     assert "/static/flags/kz.gif" not in after
     assert f'src="{kazakhstan.emblem.url}" alt="Emblem of Kazakhstan"' in after
+
+
+def test_a_photo_edited_on_its_record_keeps_each_version_with_its_author(admin_client, admin_user):
+    summit_with_photo(admin_client, upload("a.png", image_bytes("PNG", (300, 200)), "image/png"))
+    summit = Summit.objects.get()
+    page = admin_client.get(reverse("admin:catalog_summit_change", args=[summit.pk]))
+    prefix = formset_prefix(page, Photo)
+    data = {**admin_form_data(page), f"{prefix}-0-caption_en": "Minsk, 5 September 2008"}
+    assert admin_client.post(page.request["PATH_INFO"], data).status_code == 302
+
+    photo = summit.photos.get()
+    versions = list(photo.history.order_by("history_date"))
+    assert [(v.history_type, v.caption_en, v.history_user) for v in versions] == [
+        ("+", "Minsk, 2008", admin_user),
+        ("~", "Minsk, 5 September 2008", admin_user),
+    ]
+    assert versions[0].image == photo.image.name  # the file each version names is kept
+    with translation.override("en"):
+        history = admin_client.get(reverse("admin:catalog_photo_history", args=[photo.pk]))
+        changes = [str(change["field"]) for change in history.context["page_obj"][0].history_delta_changes]
+    assert history.status_code == 200
+    assert changes == ["Caption (English)"]
+
+
+def test_photos_are_listed_and_corrected_in_the_admin_but_added_on_their_record(admin_client):
+    summit_with_photo(admin_client, upload("a.png", image_bytes("PNG", (300, 200)), "image/png"))
+    photo = Photo.objects.get()
+
+    listing = admin_client.get(reverse("admin:catalog_photo_changelist"))
+    assert listing.status_code == 200
+    assert "The leaders stand for a group photo" in listing.content.decode()
+    assert admin_client.get(reverse("admin:catalog_photo_add")).status_code == 403
+    page = admin_client.get(reverse("admin:catalog_photo_change", args=[photo.pk]))
+    data = {**admin_form_data(page), "credit": "TASS"}
+    assert admin_client.post(page.request["PATH_INFO"], data).status_code == 302
+    photo.refresh_from_db()
+    assert (photo.credit, photo.history.count()) == ("TASS", 2)

@@ -27,7 +27,7 @@ CATALOG_MODELS = [
     "citation",
     "photo",
 ]
-HISTORICAL_MODELS = [f"historical{model}" for model in CATALOG_MODELS if model != "photo"]
+HISTORICAL_MODELS = [f"historical{model}" for model in CATALOG_MODELS]
 
 ADMIN_LOGIN_ERROR = (
     "Please enter the correct username and password for a staff account. "
