@@ -82,27 +82,26 @@ serve: install
 	$(PROD_ENV) $(VENV)/bin/gunicorn cstosite.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $${GUNICORN_WORKERS:-3} --access-logfile - --forwarded-allow-ips 127.0.0.1
 
-# Browser tests drive Debian's Chromium; install it where it is missing and we may.
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# A Debian package where its program is missing, installed when we may (as root with apt-get);
+# otherwise a clear error. $(call debian_package,program,package,what it is for)
+define debian_package
+	@if ! command -v $(1) >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing Chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "Installing $(2) for $(3)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 		else \
-			echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser tests." >&2; exit 1; \
+			echo "$(2) is missing: run 'sudo apt-get install $(2)' for $(3)." >&2; exit 1; \
 		fi; \
 	fi
+endef
+
+# Browser tests drive Debian's Chromium.
+browser:
+	$(call debian_package,/usr/bin/chromium,chromium,the browser tests)
 
 # Load test against Datasette and a "hello" ceiling (docs/benchmarks.md); not part of `make test`.
 bench: install
-	@if ! command -v wrk >/dev/null; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "Installing wrk for the benchmark"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-		else \
-			echo "wrk is missing: run 'sudo apt-get install wrk' for the benchmark." >&2; exit 1; \
-		fi; \
-	fi
+	$(call debian_package,wrk,wrk,the benchmark)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: install-dev

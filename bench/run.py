@@ -336,37 +336,42 @@ def not_measured(path, duration):
     return {"url": path, "skipped": reason}
 
 
-def load(port, path, duration, *, idle_path, content_type="text/html"):
+def warm_up(port, path, *, idle_path, content_type="text/html"):
+    """Request `path` once and load it briefly at 2 connections (one per worker); a dict saying
+    why it is skipped when it is not there yet, else None."""
     reason = availability(port, path, content_type)
     if reason:
         log(f"  {path}: {reason}")
         return {"url": path, "skipped": reason}
     wrk(port, path, WARM_UP, connections=2)
     settle(port, idle_path)
+    return None
+
+
+def log_result(path, result, rounds=""):
+    log(
+        f"  {path}: {result['rps']:.1f} req/s{rounds}, p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms" + (f", {result['errors']} errors" if result["errors"] else "")
+    )
+
+
+def load(port, path, duration, *, idle_path, content_type="text/html"):
+    skipped = warm_up(port, path, idle_path=idle_path, content_type=content_type)
+    if skipped:
+        return skipped
     result = {"url": path, **wrk(port, path, duration)}
     settle(port, idle_path)
     if not result["requests"]:
         return not_measured(path, duration)
-    log(
-        f"  {path}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms"
-        + (f", {result['errors']} errors" if result["errors"] else "")
-    )
+    log_result(path, result)
     return result
 
 
 def load_pair(port, paths, duration, *, idle_path):
     """Each of `paths` loaded in turn, PAIR_ROUNDS times, for `duration` seconds each in all:
     requests and bytes summed over the rounds, p50 the median of the rounds', p99 the highest."""
-    results = {}
-    for path in paths:
-        reason = availability(port, path, "text/html")
-        if reason:
-            log(f"  {path}: {reason}")
-            results[path] = {"url": path, "skipped": reason}
-        else:
-            wrk(port, path, WARM_UP, connections=2)
-            settle(port, idle_path)
-    measured = [path for path in paths if path not in results]
+    results = {path: warm_up(port, path, idle_path=idle_path) for path in paths}
+    measured = [path for path in paths if results[path] is None]
     rounds = {path: [] for path in measured}
     seconds = max(1, round(duration / PAIR_ROUNDS))
     for _ in range(PAIR_ROUNDS):
@@ -378,7 +383,7 @@ def load_pair(port, paths, duration, *, idle_path):
         if not requests:
             results[path] = not_measured(path, duration)
             continue
-        result = {
+        results[path] = {
             "url": path,
             "rps": requests / sum(run["seconds"] for run in runs),
             "p50_ms": statistics.median(run["p50_ms"] for run in runs),
@@ -388,12 +393,7 @@ def load_pair(port, paths, duration, *, idle_path):
             "kb_per_request": sum(run["kb_per_request"] * run["requests"] for run in runs) / requests,
             "rounds": [round(run["rps"], 1) for run in runs],
         }
-        log(
-            f"  {path}: {result['rps']:.1f} req/s (rounds: {', '.join(map(str, result['rounds']))}), "
-            f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms"
-            + (f", {result['errors']} errors" if result["errors"] else "")
-        )
-        results[path] = result
+        log_result(path, results[path], f" (rounds: {', '.join(map(str, results[path]['rounds']))})")
     return [results[path] for path in paths]
 
 

@@ -13,10 +13,11 @@ from simple_history.utils import bulk_create_with_history
 
 from .cells import cell_text, unescape_formula
 from .constraints import Unsupported, evaluate, instance_values, validate_constraints
-from .formats import max_rows, too_many_rows
+from .formats import max_rows
 from .inserts import Unplanned, insert_history, insert_records
 from .rows import Plan
 from .widgets import FlagWidget, KeysWidget, _KeyLookup
+from .xlsx_guard import too_many_rows
 
 DELETE_COLUMN = "delete"
 CHANGE_REASON_LENGTH = 100
@@ -180,7 +181,7 @@ class CatalogResource(resources.ModelResource):
         if not headers or not len(dataset):
             return [gettext("The file is empty: it has no rows under the header.")]
         if len(dataset) > max_rows():
-            return [too_many_rows()]
+            return [too_many_rows(max_rows())]
         expected = self.column_names()
         problems = []
         missing = [column for column in self.required_columns if column not in headers]

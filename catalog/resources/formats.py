@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from import_export.formats import base_formats
 
 from .cells import escape_row
-from .xlsx_guard import Refused, check_package
+from .xlsx_guard import Refused, check_package, too_many_rows
 
 DEFAULT_MAX_ROWS = 200_000
 #: Whole numbers a float holds exactly.
@@ -35,15 +35,9 @@ def max_bytes():
     return settings.CATALOG_IMPORT_MAX_BYTES
 
 
-def too_many_rows(limit=None):
-    return gettext("The file has more than %(rows)s rows, the most one import accepts.") % {
-        "rows": f"{max_rows() if limit is None else limit:,}"
-    }
-
-
 def check_row_count(count):
     if count > max_rows():
-        raise UnreadableFile(too_many_rows())
+        raise UnreadableFile(too_many_rows(max_rows()))
 
 
 # Excel writes a character XML cannot carry (a control character) as `_xHHHH_`, and the

@@ -49,6 +49,13 @@ def max_unpacked_bytes():
     return getattr(settings, "CATALOG_IMPORT_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED_BYTES)
 
 
+def too_many_rows(limit):
+    """Said of any file over the import's row cap, whatever its format."""
+    return gettext("The file has more than %(rows)s rows, the most one import accepts.") % {
+        "rows": f"{limit:,}"
+    }
+
+
 def damaged():
     return Refused(gettext("This xlsx file is damaged and cannot be read."))
 
@@ -96,10 +103,7 @@ class Extent:
     def reach_row(self, row):
         if row > self.rows:
             if row - 1 > self.max_data_rows:
-                raise Refused(
-                    gettext("The file has more than %(rows)s rows, the most one import accepts.")
-                    % {"rows": f"{self.max_data_rows:,}"}
-                )
+                raise Refused(too_many_rows(self.max_data_rows))
             self.rows = row
             self.check_area()
 
