@@ -91,7 +91,7 @@ class SpreadsheetMixin(ImportExportMixin):
 class CitationInline(GenericTabularInline):
     model = Citation
     extra = 0
-    fields = ("source", "field", "section", "quote", "note")
+    fields = ("source", "field", "section", "quote", "translation_en", "note_zh", "note_en")
     autocomplete_fields = ("source",)
 
     def get_queryset(self, request):
@@ -207,7 +207,16 @@ class StateAdmin(CatalogAdmin):
         (_("Description"), {"fields": ("description_zh", "description_en")}),
         (
             _("Further facts"),
-            {"fields": ("parliament_zh", "parliament_en", "armed_forces_zh", "armed_forces_en", "note")},
+            {
+                "fields": (
+                    "parliament_zh",
+                    "parliament_en",
+                    "armed_forces_zh",
+                    "armed_forces_en",
+                    "note_zh",
+                    "note_en",
+                )
+            },
         ),
     )
 
@@ -277,7 +286,7 @@ class SummitAdmin(CatalogAdmin):
         "decisions_en",
         "description_zh",
         "description_en",
-        "note",
+        ("note_zh", "note_en"),
     )
 
 
@@ -314,7 +323,7 @@ class ExerciseAdmin(CatalogAdmin):
         "purpose_en",
         "description_zh",
         "description_en",
-        "note",
+        ("note_zh", "note_en"),
     )
 
 
@@ -337,7 +346,7 @@ class CrisisAdmin(CatalogAdmin):
         "outcome_en",
         "description_zh",
         "description_en",
-        "note",
+        ("note_zh", "note_en"),
     )
 
 
@@ -355,7 +364,7 @@ class MilestoneAdmin(CatalogAdmin):
         "states",
         "description_zh",
         "description_en",
-        "note",
+        ("note_zh", "note_en"),
     )
 
 
@@ -375,9 +384,19 @@ class CitationAdmin(RecordColumn, SpreadsheetMixin, HistoryAdmin):
     list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
     list_filter = ("content_type", "source", "field")
     list_select_related = ("source", "content_type")
-    search_fields = ("quote", "section", "note", "source__title")
+    search_fields = ("quote", "translation_en", "section", "note_zh", "note_en", "source__title")
     autocomplete_fields = ("source",)
-    fields = ("content_type", "object_id", "source", "field", "section", "quote", "note")
+    fields = (
+        "content_type",
+        "object_id",
+        "source",
+        "field",
+        "section",
+        "quote",
+        "translation_en",
+        "note_zh",
+        "note_en",
+    )
 
     @admin.display(description=_("quoted passage"))
     def short_quote(self, obj):

@@ -697,7 +697,7 @@ class MilestoneFilter(CatalogFilterSet):
 
 class SourceFilter(CatalogFilterSet):
     q = django_filters.CharFilter(
-        label=_("Search"), method=text_search(["title", "publisher", "note", "key"])
+        label=_("Search"), method=text_search(["title", "publisher", "note_zh", "note_en", "key"])
     )
     year_from = YearFilter(label=_("From year"), method="filter_year_from")
     year_to = YearFilter(label=_("To year"), method="filter_year_to")

@@ -122,11 +122,12 @@ class BilingualRecord(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200)
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
-    note = models.TextField(
-        _("note"),
+    note_zh = models.TextField(
+        _("note (Chinese)"),
         blank=True,
         help_text=_("Disagreements between sources, inferences we made, caveats."),
     )
+    note_en = models.TextField(_("note (English)"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
@@ -149,6 +150,10 @@ class BilingualRecord(models.Model):
     @property
     def description(self):
         return localized(self, "description")
+
+    @property
+    def note(self):
+        return localized(self, "note")
 
 
 class SourceKind(models.TextChoices):
@@ -178,7 +183,8 @@ class Source(models.Model):
         blank=True,
         help_text=_("File name of the stored copy."),
     )
-    note = models.TextField(_("note"), blank=True)
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
@@ -202,6 +208,10 @@ class Source(models.Model):
     def natural_key(self):
         return (self.key,)
 
+    @property
+    def note(self):
+        return localized(self, "note")
+
 
 class StateQuerySet(PublicQuerySet):
     list_prefetch = ("memberships",)
@@ -220,7 +230,8 @@ class State(models.Model):
     parliament_en = models.CharField(_("ratifying parliament (English)"), max_length=200, blank=True)
     armed_forces_zh = models.CharField(_("armed forces (Chinese)"), max_length=200, blank=True)
     armed_forces_en = models.CharField(_("armed forces (English)"), max_length=200, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note_zh = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
     emblem = models.ImageField(
         _("emblem or flag"),
         upload_to="emblems/",
@@ -255,6 +266,10 @@ class State(models.Model):
     @property
     def description(self):
         return localized(self, "description")
+
+    @property
+    def note(self):
+        return localized(self, "note")
 
 
 class Role(models.TextChoices):
@@ -639,11 +654,19 @@ class Citation(models.Model):
         blank=True,
         help_text=_("Section heading in the source."),
     )
-    note = models.TextField(
-        _("note"),
+    translation_en = models.TextField(
+        _("English translation"),
+        blank=True,
+        help_text=_(
+            "Our English rendering of the quoted passage, shown to English readers as a translation."
+        ),
+    )
+    note_zh = models.TextField(
+        _("note (Chinese)"),
         blank=True,
         help_text=_("E.g. where this source disagrees with another."),
     )
+    note_en = models.TextField(_("note (English)"), blank=True)
     is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
@@ -671,6 +694,10 @@ class Citation(models.Model):
     def __str__(self):
         excerpt = self.quote if len(self.quote) <= 40 else self.quote[:39] + "…"
         return f"{self.source} — “{excerpt}”"
+
+    @property
+    def note(self):
+        return localized(self, "note")
 
     @property
     def readable_quote(self):

@@ -127,7 +127,7 @@ def build_catalog():
     )
     milestone = make_milestone(key="treaty", states=[ru, am, by, kz], date="1992-05-15")
     make_citation(exercise, news, quote="4,000 troops", field="troops", section="§1")
-    make_citation(exercise, book, quote="=A1 the exercise", note="disagrees with TASS")
+    make_citation(exercise, book, quote="=A1 the exercise", note_en="disagrees with TASS")
     make_citation(summit, news, quote="Summit held")
     make_citation(crisis, book, quote="第一段")
     make_citation(milestone, news, quote="Treaty signed", field="date")

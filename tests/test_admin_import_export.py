@@ -164,7 +164,7 @@ def test_citations_import_by_record_kind_and_key(admin_client):
     make_source(key="tass")
     kz = make_state("KZ")
     content = csv_bytes(
-        ["record_kind", "record_key", "source", "field", "quote", "section", "note"],
+        ["record_kind", "record_key", "source", "field", "quote", "section", "note_en"],
         ["exercise", "rubezh-2008", "tass", "troops", "4,000 troops", "§1", ""],
         ["state", "kz", "tass", "", "Kazakhstan", "", ""],
     )
@@ -274,7 +274,7 @@ def test_a_missing_required_column_is_named_with_the_expected_columns(admin_clie
         response,
         "Missing required column `name_en`. Expected columns: key, name_zh, name_en, series, date, end_date, "
         "hosts, participants, troops, aircraft, purpose_zh, purpose_en, description_zh, description_en, "
-        "note, is_synthetic, delete.",
+        "note_zh, note_en, is_synthetic, delete.",
     )
 
 
@@ -381,12 +381,12 @@ def test_export_form_wires_select_all_from_a_static_file_without_inline_script(a
 
 def test_export_writes_natural_keys_and_escapes_formulas(admin_client):
     kz = make_state("KZ")
-    make_exercise(key="rubezh-2008", name_en="=1+1", hosts=[kz], troops=4000, note="-3 degrees")
+    make_exercise(key="rubezh-2008", name_en="=1+1", hosts=[kz], troops=4000, note_en="-3 degrees")
 
     response = export(admin_client, "exercise", CSV)
 
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [(r["key"], r["name_en"], r["hosts"], r["troops"], r["note"]) for r in rows] == [
+    assert [(r["key"], r["name_en"], r["hosts"], r["troops"], r["note_en"]) for r in rows] == [
         ("rubezh-2008", "'=1+1", "KZ", "4000", "'-3 degrees")
     ]
     assert "delete" not in rows[0]
@@ -417,8 +417,10 @@ def test_citation_export_names_records_by_kind_and_key(admin_client):
             "source": "tass",
             "field": "start",
             "quote": "joined",
+            "translation_en": "",
             "section": "",
-            "note": "",
+            "note_zh": "",
+            "note_en": "",
             "is_synthetic": 0,
         }
     ]

@@ -153,7 +153,7 @@ def test_observers_and_candidates_inferred_from_the_wiki_tables_say_so(shipped_c
     membership = Membership.objects.get(state__code=code, role=role)
 
     assert "table" in membership.note_en
-    assert "row" in State.objects.get(code=code).note
+    assert "row" in State.objects.get(code=code).note_en
 
 
 def test_the_two_2011_troop_counts_are_both_cited(shipped_catalog):

@@ -213,18 +213,18 @@ def test_an_unsupported_suffix_is_refused(tmp_path):
 
 
 def test_xlsx_text_cells_stay_text_never_formulas_links_or_numbers(tmp_path):
-    make_exercise(key="e", name_en="0123", note="http://example.com", purpose_en="1+1", troops=7)
+    make_exercise(key="e", name_en="0123", note_en="http://example.com", purpose_en="1+1", troops=7)
     run("export_catalog", str(tmp_path / "catalog.xlsx"))
 
     sheet = openpyxl.load_workbook(tmp_path / "catalog.xlsx")["exercises"]
 
     header = [cell.value for cell in sheet[1]]
     cells = {
-        name: sheet.cell(2, header.index(name) + 1) for name in ("name_en", "note", "purpose_en", "troops")
+        name: sheet.cell(2, header.index(name) + 1) for name in ("name_en", "note_en", "purpose_en", "troops")
     }
     assert {name: (cell.value, cell.data_type) for name, cell in cells.items()} == {
         "name_en": ("0123", "s"),
-        "note": ("http://example.com", "s"),
+        "note_en": ("http://example.com", "s"),
         "purpose_en": ("1+1", "s"),
         "troops": (7, "n"),
     }
@@ -250,9 +250,9 @@ def test_a_text_too_long_for_an_xlsx_cell_is_refused_and_the_previous_file_is_ke
 
 
 def test_a_failed_xlsx_export_leaves_no_file_behind(tmp_path):
-    make_exercise(key="e", note="x" * 40_000)
+    make_exercise(key="e", note_en="x" * 40_000)
 
-    with pytest.raises(CommandError, match="Sheet exercises, row 2, column note: the text is longer"):
+    with pytest.raises(CommandError, match="Sheet exercises, row 2, column note_en: the text is longer"):
         run("export_catalog", str(tmp_path / "catalog.xlsx"))
 
     assert list(tmp_path.iterdir()) == []
@@ -264,7 +264,7 @@ def test_awkward_text_survives_an_xlsx_export_and_import_unchanged(tmp_path):
         make_exercise(
             key=f"e-{number}",
             hosts=[kz],
-            note=text,
+            note_en=text,
             purpose_en=text,
             description_zh=f"{text}\n第二段",
             description_en=f"  {text}  ",
@@ -277,7 +277,7 @@ def test_awkward_text_survives_an_xlsx_export_and_import_unchanged(tmp_path):
     run("import_catalog", str(tmp_path / "catalog.xlsx"))
 
     assert snapshot() == before
-    assert sorted(Exercise.objects.values_list("note", flat=True)) == sorted(AWKWARD_TEXTS)
+    assert sorted(Exercise.objects.values_list("note_en", flat=True)) == sorted(AWKWARD_TEXTS)
 
 
 def test_the_xlsx_export_reads_the_same_in_openpyxl_and_in_calamine(tmp_path):

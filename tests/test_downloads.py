@@ -27,7 +27,7 @@ def exercises():
     make_exercise(
         key="rubezh-2008", name_en="=cmd|' /C calc'!A0", hosts=[kz, ru], troops=4000, date="2008-07"
     )
-    make_exercise(key="kanal-2009", name_en="Kanal", date="2009", note="@SUM(1)")
+    make_exercise(key="kanal-2009", name_en="Kanal", date="2009", note_en="@SUM(1)")
     make_exercise(key="other-2010", name_en="Other", date="2010")
 
 
@@ -38,7 +38,7 @@ def test_csv_download_streams_the_filtered_rows_with_formulas_escaped(exercises)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="exercises.csv"'
     rows = list(csv.DictReader(io.StringIO(body(response).decode("utf-8-sig"))))
-    assert [(r["key"], r["name_en"], r["hosts"], r["note"]) for r in rows] == [
+    assert [(r["key"], r["name_en"], r["hosts"], r["note_en"]) for r in rows] == [
         ("rubezh-2008", "'=cmd|' /C calc'!A0", "KZ, RU", ""),
         ("kanal-2009", "Kanal", "", "'@SUM(1)"),
     ]
@@ -73,14 +73,16 @@ def test_xlsx_download_is_a_workbook_with_typed_numbers(exercises):
 
 
 def test_a_download_imports_back_through_the_resource_unchanged(exercises):
-    before = list(Exercise.objects.order_by("key").values("key", "name_en", "note", "troops", "date"))
+    before = list(Exercise.objects.order_by("key").values("key", "name_en", "note_en", "troops", "date"))
     data = body(download(Exercise.objects.all(), Exercise, "csv", "x")).decode("utf-8-sig")
 
     result = ExerciseResource().import_data(tablib.Dataset().load(data, format="csv"), dry_run=False)
 
     assert not result.has_errors() and not result.has_validation_errors()
     assert result.totals["skip"] == 3
-    assert list(Exercise.objects.order_by("key").values("key", "name_en", "note", "troops", "date")) == before
+    assert (
+        list(Exercise.objects.order_by("key").values("key", "name_en", "note_en", "troops", "date")) == before
+    )
 
 
 def test_download_queries_do_not_grow_with_rows(exercises, django_assert_max_num_queries):

@@ -144,6 +144,6 @@ def test_downloads_keep_entered_text_exactly_as_data(client, hostile_catalog):
 
     response = client.get(reverse("catalog:exercise_list"), {"format": "json"})
     records = json.loads(b"".join(response.streaming_content))
-    assert records[0]["note"] == PAYLOAD
+    assert records[0]["note_en"] == PAYLOAD
     assert response["Content-Type"] == "application/json"
     assert response["X-Content-Type-Options"] == "nosniff"

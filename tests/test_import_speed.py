@@ -252,7 +252,7 @@ def test_new_records_and_their_history_rows_hold_exactly_the_imported_values(dja
         "hosts",
         "troops",
         "aircraft",
-        "note",
+        "note_en",
     ]
 
     result = ExerciseResource().import_data(
@@ -267,7 +267,7 @@ def test_new_records_and_their_history_rows_hold_exactly_the_imported_values(dja
 
     assert not result.has_errors() and not result.has_validation_errors()
     a, b = Exercise.objects.order_by("key")
-    assert [(e.key, e.series_id, e.date, e.end_date, e.troops, e.aircraft, e.note) for e in (a, b)] == [
+    assert [(e.key, e.series_id, e.date, e.end_date, e.troops, e.aircraft, e.note_en) for e in (a, b)] == [
         ("a", rubezh.pk, "2008-07", "2008-07-05", 4000, None, "  spaced  "),
         ("b", None, "2009", "", None, 12, ""),
     ]

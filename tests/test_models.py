@@ -122,7 +122,9 @@ def test_the_database_refuses_an_empty_quote():
 def test_a_record_can_hold_disagreeing_citations_from_different_sources():
     exercise = make_exercise(troops=10000)
     first = make_citation(exercise, quote="包括10000多名士兵和70多架战斗机", field="troops")
-    second = make_citation(exercise, quote="涉及 1万多名士兵和 70 架战斗机", field="troops", note="rounded")
+    second = make_citation(
+        exercise, quote="涉及 1万多名士兵和 70 架战斗机", field="troops", note_en="rounded"
+    )
     assert list(exercise.citations.order_by("pk")) == [first, second]
     assert {citation.source for citation in exercise.citations.all()} == {first.source, second.source}
 

@@ -134,13 +134,13 @@ def test_exercise_rows_name_relations_by_natural_key_and_keep_numbers_typed():
 
 
 def test_escaped_rows_neutralise_formulas_and_plain_rows_do_not():
-    make_exercise(key="e", name_en="=1+1", note="-3 degrees", troops=5)
+    make_exercise(key="e", name_en="=1+1", note_en="-3 degrees", troops=5)
     header = ExerciseResource().get_export_headers()
 
     (plain,) = ExerciseResource().export_rows()
     (escaped,) = ExerciseResource().export_rows(escape=True)
 
-    pick = [header.index(column) for column in ("name_en", "note", "troops")]
+    pick = [header.index(column) for column in ("name_en", "note_en", "troops")]
     assert [plain[i] for i in pick] == ["=1+1", "-3 degrees", 5]
     assert [escaped[i] for i in pick] == ["'=1+1", "'-3 degrees", 5]
 

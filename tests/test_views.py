@@ -116,7 +116,9 @@ def catalog(db):
     tass = make_source(key="tass", title="TASS report", published="2022-01-07")
     rfe = make_source(key="rfe", title="RFE report", published="2022-01-08")
     make_citation(crisis, tass, field="troops_deployed", quote="2,030 troops", section="Deployment")
-    make_citation(crisis, rfe, field="troops_deployed", quote="about 2,500 troops", note="RFE counts more.")
+    make_citation(
+        crisis, rfe, field="troops_deployed", quote="about 2,500 troops", note_en="RFE counts more."
+    )
     make_citation(exercise, tass, field="troops", quote="4,000 servicemen")
     return {"exercise": exercise, "summit": summit, "crisis": crisis, "milestone": milestone, "kz": kz}
 
@@ -422,7 +424,7 @@ def test_long_text_shows_as_paragraphs_with_markup_escaped(client, db):
 
 def test_citations_on_the_record_as_a_whole_are_not_shown_as_a_disagreement(client, db):
     exercise = make_exercise()
-    make_citation(exercise, quote="第一段原文", note="另一种说法")
+    make_citation(exercise, quote="第一段原文", note_en="另一种说法")
     make_citation(exercise, quote="第二段原文")
     response = client.get(exercise.get_absolute_url())
     assert texts(response, "div", **{"class": "dispute"}) == []
@@ -432,7 +434,7 @@ def test_citations_on_the_record_as_a_whole_are_not_shown_as_a_disagreement(clie
 def test_one_field_backed_by_sources_that_differ_shows_both_claims(client, db):
     exercise = make_exercise(troops=10000)
     make_citation(exercise, quote="包括10000多名士兵", field="troops")
-    make_citation(exercise, quote="涉及 1万多名士兵", field="troops", note="说法为1万多名")
+    make_citation(exercise, quote="涉及 1万多名士兵", field="troops", note_en="说法为1万多名")
     response = client.get(exercise.get_absolute_url())
     disputes = texts(response, "div", **{"class": "dispute"})
     assert len(disputes) == 1

@@ -37,7 +37,7 @@ from .widgets import (
 )
 
 BILINGUAL = ("key", "name_zh", "name_en")
-DESCRIBED = ("description_zh", "description_en", "note")
+DESCRIBED = ("description_zh", "description_en", "note_zh", "note_en")
 TAIL = ("is_synthetic", DELETE_COLUMN)
 
 
@@ -95,7 +95,8 @@ class SourceResource(KindResource):
             "language",
             "url",
             "document",
-            "note",
+            "note_zh",
+            "note_en",
             *TAIL,
         )
 
@@ -119,7 +120,8 @@ class StateResource(KindResource):
             "parliament_en",
             "armed_forces_zh",
             "armed_forces_en",
-            "note",
+            "note_zh",
+            "note_en",
             *TAIL,
         )
 
@@ -409,14 +411,29 @@ class CitationResource(CatalogResource):
     field = fields.Field(attribute="field", column_name="field", widget=TextWidget())
     quote = fields.Field(attribute="quote", column_name="quote", widget=TextWidget())
     section = fields.Field(attribute="section", column_name="section", widget=TextWidget())
-    note = fields.Field(attribute="note", column_name="note", widget=TextWidget())
+    translation_en = fields.Field(
+        attribute="translation_en", column_name="translation_en", widget=TextWidget()
+    )
+    note_zh = fields.Field(attribute="note_zh", column_name="note_zh", widget=TextWidget())
+    note_en = fields.Field(attribute="note_en", column_name="note_en", widget=TextWidget())
     is_synthetic = fields.Field(attribute="is_synthetic", column_name="is_synthetic", widget=FlagWidget())
 
     class Meta(CatalogResource.Meta):
         model = Citation
         import_id_fields = ("record_kind", "record_key", "source", "field", "quote")
         instance_loader_class = ModelInstanceLoader  # unused: get_instance() looks citations up
-        fields = ("record_kind", "record_key", "source", "field", "quote", "section", "note", *TAIL)
+        fields = (
+            "record_kind",
+            "record_key",
+            "source",
+            "field",
+            "quote",
+            "translation_en",
+            "section",
+            "note_zh",
+            "note_en",
+            *TAIL,
+        )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

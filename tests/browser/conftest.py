@@ -95,7 +95,9 @@ def site(live_server, transactional_db):
     )
     rfe = make_source(key="rfe-2022", title="RFE: peacekeepers", published="2022-01-10")
     make_citation(crisis, tass, field="troops_deployed", quote="2,030 troops")
-    make_citation(crisis, rfe, field="troops_deployed", quote="about 2,500 troops", note="RFE counts more.")
+    make_citation(
+        crisis, rfe, field="troops_deployed", quote="about 2,500 troops", note_en="RFE counts more."
+    )
     milestone = make_milestone(
         key="treaty-signed", name_zh="条约签署", name_en="Treaty signed", date="1992-05-15"
     )
