@@ -29,9 +29,10 @@ Two further rules read the descriptions and the roles:
 """
 
 import calendar
+import dataclasses
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -219,7 +220,8 @@ class Report:
     records: int
     citations: int
     problems: list
-    disagreements: list = field(default_factory=list)  # shown on purpose: a table against the prose
+    # Shown on purpose: a table citation against the prose the record follows.
+    disagreements: list = dataclasses.field(default_factory=list)
 
 
 def check_catalog():
