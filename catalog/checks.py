@@ -12,6 +12,8 @@ The one place that defines when a quoted passage "contains" a date or a number:
   in English as `6 January` / `January 6` / `6 Jan`.
 - A number (`10000`) when its digits appear, also with thousands separators (`10,000`), or, for
   whole ten-thousands, in 万/萬 form (`1万`, `3萬`).
+- A quote that says `去年` (last year) or `今年` (this year) also contains the year it means,
+  counted from its source's publication date (`去年春天` in an article of 2022-01-09 states 2021).
 
 Two further rules read the descriptions and the roles:
 
@@ -117,6 +119,18 @@ def quote_contains_number(quote, value):
     if value and value % 10000 == 0:
         forms.append(_standalone(str(value // 10000)) + " ?[万萬]")
     return any(_has(form, text) for form in forms)
+
+
+RELATIVE_YEARS = {"去年": -1, "今年": 0}
+
+
+def with_relative_years(quote, published):
+    """The quote, followed by the years its `去年`/`今年` mean when its source is dated."""
+    if not published:
+        return quote
+    year = PartialDate.parse(published).year
+    meant = [f"{year + offset}年" for word, offset in RELATIVE_YEARS.items() if word in quote]
+    return f"{quote} ({'、'.join(meant)})" if meant else quote
 
 
 def quote_is_from_table(section):
@@ -234,9 +248,11 @@ def check_catalog():
     problems = []
     membership_type = content_types[Membership].pk
     citations = list(
-        Citation.objects.values_list("pk", "content_type_id", "object_id", "quote", "field", "section")
+        Citation.objects.values_list(
+            "pk", "content_type_id", "object_id", "quote", "field", "section", "source__published"
+        )
     )
-    for pk, type_id, object_id, quote, cited_field, section in citations:
+    for pk, type_id, object_id, quote, cited_field, section, published in citations:
         if type_id == membership_type and cited_field == "role":
             role_quotes[object_id].append((section, quote))
         model = model_by_type.get(type_id)
@@ -252,7 +268,7 @@ def check_catalog():
                 )
             )
             continue
-        quotes[(type_id, object_id)].append(quote)
+        quotes[(type_id, object_id)].append(with_relative_years(quote, published))
 
     cited = {(type_id, object_id) for _pk, type_id, object_id, *_rest in citations}
     seen = set()
