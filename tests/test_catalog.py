@@ -41,7 +41,7 @@ def test_all_fixtures_load_in_one_loaddata_call_into_an_empty_database(db):
     call_command("loaddata", *map(str, FIXTURES), verbosity=0)
 
     assert Source.objects.count() == 5
-    assert State.objects.count() == 16
+    assert State.objects.count() == 18
     assert Citation.objects.count() > State.objects.count()
 
 

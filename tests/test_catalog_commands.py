@@ -63,6 +63,7 @@ def test_xlsx_export_has_one_sheet_per_kind_in_dependency_order(tmp_path):
         "summits",
         "crises",
         "milestones",
+        "organization_facts",
         "citations",
     ]
     exercises = list(book["exercises"].values)
@@ -91,6 +92,7 @@ def test_csv_export_is_a_folder_of_one_file_per_kind(tmp_path):
         "exercises.csv",
         "memberships.csv",
         "milestones.csv",
+        "organization_facts.csv",
         "sources.csv",
         "states.csv",
         "summits.csv",
