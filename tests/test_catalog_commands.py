@@ -125,7 +125,8 @@ def test_importing_the_same_workbook_twice_changes_nothing_the_second_time(tmp_p
 
     out = capsys.readouterr().out
     assert "exercises: 0 created, 0 updated, 1 unchanged, 0 deleted, 0 errors" in out
-    assert "citations: 0 created, 0 updated, 6 unchanged, 0 deleted, 0 errors" in out
+    assert "organization_facts: 0 created, 0 updated, 1 unchanged, 0 deleted, 0 errors" in out
+    assert "citations: 0 created, 0 updated, 7 unchanged, 0 deleted, 0 errors" in out
     assert Exercise.history.count() == history_before
 
 
@@ -163,7 +164,8 @@ def test_dry_run_reports_but_writes_nothing(tmp_path, capsys):
 
     out = capsys.readouterr().out
     assert "states: 4 created, 0 updated, 0 unchanged, 0 deleted, 0 errors" in out
-    assert "citations: 6 created" in out
+    assert "organization_facts: 1 created" in out
+    assert "citations: 7 created" in out
     assert "Dry run: nothing was written." in out
     assert State.objects.count() == 0
     assert Citation.objects.count() == 0
