@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
 
 from catalog.models import (
     Citation,
@@ -339,3 +341,22 @@ def test_notes_come_in_both_languages_and_mark_every_inference(shipped_catalog):
             if "inferen" in record.note_en or "identified" in record.note_en:
                 assert "curator's inference" in record.note_en, record
                 assert "编者推断" in record.note_zh, record
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("zh-hans", "对国际问题的立场"), ("en", "Positions on international questions")]
+)
+def test_the_organization_page_shows_every_shipped_fact_with_its_references(
+    client, shipped_catalog, language, heading
+):
+    with translation.override(language):
+        url = reverse("catalog:organization")
+    html = client.get(url).content.decode()
+
+    assert html.count('<article class="fact"') == OrganizationFact.objects.count()
+    fact_citations = Citation.objects.filter(content_type__model="organizationfact")
+    assert html.count('<li id="ref-') == fact_citations.count()
+    assert heading in html
+    assert "針對伊朗核計畫" in html
+    translated = "On Iran&#x27;s nuclear programme the organization holds"
+    assert (translated in html) is (language == "en")
