@@ -7,17 +7,11 @@ import pytest
 from django.conf import settings
 from django.db import models
 
+from catalog.management.commands.load_catalog import CATALOG_MODELS
 from catalog.models import (
     Citation,
-    Crisis,
-    Exercise,
     ExerciseSeries,
-    Membership,
-    Milestone,
-    OrganizationFact,
-    Source,
     State,
-    Summit,
 )
 from tests.factories import (
     make_citation,
@@ -56,19 +50,8 @@ AWKWARD_TEXTS = [
 ]
 
 
-# Dependents first, so deleting never trips a protected foreign key.
-DELETE_ORDER = (
-    Citation,
-    Membership,
-    Summit,
-    Exercise,
-    ExerciseSeries,
-    Crisis,
-    Milestone,
-    OrganizationFact,
-    State,
-    Source,
-)
+# Dependents first, so deleting never trips a protected foreign key: the order load_catalog deletes in.
+DELETE_ORDER = CATALOG_MODELS
 SKIPPED_FIELDS = {"id", "updated_at"}
 
 
