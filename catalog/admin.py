@@ -21,6 +21,7 @@ from .models import (
     ExerciseSeries,
     Membership,
     Milestone,
+    OrganizationFact,
     Photo,
     Source,
     State,
@@ -362,6 +363,22 @@ class MilestoneAdmin(CatalogAdmin):
         ("name_zh", "name_en"),
         ("date", "end_date"),
         "states",
+        "description_zh",
+        "description_en",
+        ("note_zh", "note_en"),
+    )
+
+
+@admin.register(OrganizationFact)
+class OrganizationFactAdmin(CatalogAdmin):
+    list_display = ("name_zh", "name_en", "topic", "date", "citation_count")
+    list_filter = ("topic",)
+    search_fields = BILINGUAL_SEARCH
+    fields = (
+        "key",
+        "topic",
+        ("name_zh", "name_en"),
+        "date",
         "description_zh",
         "description_en",
         ("note_zh", "note_en"),

@@ -12,9 +12,26 @@ The one place that defines when a quoted passage "contains" a date or a number:
   in English as `6 January` / `January 6` / `6 Jan`.
 - A number (`10000`) when its digits appear, also with thousands separators (`10,000`), or, for
   whole ten-thousands, in 万/萬 form (`1万`, `3萬`).
+- A quote that says `去年` (last year) or `今年` (this year) also contains the year it means,
+  counted from its source's publication date (`去年春天` in an article of 2022-01-09 states 2021).
+
+Two further rules read the descriptions and the roles:
+
+- Every date and number written in digits in a record's description (`description_zh`,
+  `description_en`) must be in one of the record's quotes, by the rules above: `2009年6月14日`,
+  `14 June 2009`, `June 2009`, `2009年6月` as dates, any other run of digits (`2,500`, `102nd`) as
+  a number. Numbers written in words (`six`, `三个`) are not read.
+- A citation of a membership with the field `role` states a role when its quote has one of the
+  words of `ROLE_WORDS` (`创始` founding, `观察员` observer, `候选` candidate, `暂停` suspended,
+  `加入`/`成员` member). A citation quotes a table when the last part of its section path is
+  `表格` (a table) or `信息框` (an infobox), e.g. `成員國 › 原成員國 › 表格`; any other citation quotes
+  prose. A record whose role differs from the role a prose citation states is a problem; one
+  that differs from a table citation is a disagreement the catalog shows on purpose (the prose
+  is followed, the table kept as a competing citation), reported but not counted as a problem.
 """
 
 import calendar
+import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,11 +47,26 @@ from .models import (
     ExerciseSeries,
     Membership,
     Milestone,
+    OrganizationFact,
+    Role,
     State,
     Summit,
 )
 
-CHECKED_MODELS = (State, Membership, ExerciseSeries, Exercise, Summit, Crisis, Milestone)
+CHECKED_MODELS = (State, Membership, ExerciseSeries, Exercise, Summit, Crisis, Milestone, OrganizationFact)
+DESCRIPTION_FIELDS = ("description_zh", "description_en")
+
+# The last part of a citation's section path that marks a quote from a table, not from prose.
+TABLE_SECTIONS = ("表格", "信息框")
+
+# The words that state a role, most specific first: `创始成员国` is founding, not member.
+ROLE_WORDS = (
+    (Role.SUSPENDED, ("暂停", "暫停")),
+    (Role.OBSERVER, ("观察员", "觀察員")),
+    (Role.CANDIDATE, ("候选", "候選")),
+    (Role.FOUNDING_SIGNATORY, ("创始", "創始")),
+    (Role.MEMBER, ("加入", "成员", "成員")),
+)
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -89,6 +121,82 @@ def quote_contains_number(quote, value):
     return any(_has(form, text) for form in forms)
 
 
+RELATIVE_YEARS = {"去年": -1, "今年": 0}
+
+
+def with_relative_years(quote, published):
+    """The quote, followed by the years its `去年`/`今年` mean when its source is dated."""
+    if not published:
+        return quote
+    year = PartialDate.parse(published).year
+    meant = [f"{year + offset}年" for word, offset in RELATIVE_YEARS.items() if word in quote]
+    return f"{quote} ({'、'.join(meant)})" if meant else quote
+
+
+def quote_is_from_table(section):
+    """Whether a citation's section marks its quote as taken from a table or an infobox."""
+    last = (section or "").rsplit("›", 1)[-1].strip()
+    return last in TABLE_SECTIONS
+
+
+def role_stated(quote):
+    """The role a quoted passage states, by its words (`ROLE_WORDS`), or None."""
+    text = squash(quote)
+    for role, words in ROLE_WORDS:
+        if any(word in text for word in words):
+            return role
+    return None
+
+
+_ENGLISH_MONTHS = "|".join(calendar.month_name[1:])
+_DESCRIBED_DATES = (
+    # (pattern, groups as year, month, day)
+    (re.compile(r"(?<!\d)(\d{4}) ?年 ?(\d{1,2}) ?月 ?(\d{1,2}) ?日"), ("y", "m", "d")),
+    (re.compile(r"(?<!\d)(\d{4}) ?年 ?(\d{1,2}) ?月"), ("y", "m")),
+    (re.compile(rf"(?<!\d)(\d{{1,2}}) ({_ENGLISH_MONTHS}) (\d{{4}})(?!\d)"), ("d", "m", "y")),
+    (re.compile(rf"({_ENGLISH_MONTHS}) (\d{{4}})(?!\d)"), ("m", "y")),
+)
+_DESCRIBED_NUMBER = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<!\d)\d+(?!\d)")
+
+
+def described_claims(text):
+    """The dates (ISO text) and the numbers written in digits in a description."""
+    text = squash(text)
+    dates = []
+    for pattern, parts in _DESCRIBED_DATES:
+        for match in pattern.finditer(text):
+            found = dict(zip(parts, match.groups(), strict=True))
+            month = found["m"]
+            month = int(month) if month.isdigit() else list(calendar.month_name).index(month)
+            value = f"{int(found['y']):04d}-{month:02d}"
+            if "d" in found:
+                value += f"-{int(found['d']):02d}"
+            dates.append(value)
+            text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
+    numbers = [int(match.group().replace(",", "")) for match in _DESCRIBED_NUMBER.finditer(text)]
+    return dates, numbers
+
+
+def description_problems(kind, key, record, own):
+    """Each date or number of the record's descriptions that none of its quotes contains."""
+    problems = []
+    for name in DESCRIPTION_FIELDS:
+        dates, numbers = described_claims(record.get(name, ""))
+        for value in dict.fromkeys(dates):
+            if not any(quote_contains_date(quote, value) for quote in own):
+                problems.append(
+                    Problem(kind, key, name, value, "names a date that no quote of this record contains")
+                )
+        for value in dict.fromkeys(numbers):
+            if not any(quote_contains_number(quote, value) for quote in own):
+                problems.append(
+                    Problem(
+                        kind, key, name, str(value), "names a number that no quote of this record contains"
+                    )
+                )
+    return problems
+
+
 @dataclass(frozen=True)
 class Problem:
     kind: str
@@ -126,6 +234,8 @@ class Report:
     records: int
     citations: int
     problems: list
+    # Shown on purpose: a table citation against the prose the record follows.
+    disagreements: list = dataclasses.field(default_factory=list)
 
 
 def check_catalog():
@@ -134,9 +244,17 @@ def check_catalog():
     content_types = ContentType.objects.get_for_models(*CHECKED_MODELS)
     model_by_type = {ct.pk: model for model, ct in content_types.items()}
     quotes = defaultdict(list)
+    role_quotes = defaultdict(list)  # membership pk -> [(section, quote)] of its `role` citations
     problems = []
-    citations = list(Citation.objects.values_list("pk", "content_type_id", "object_id", "quote"))
-    for pk, type_id, object_id, quote in citations:
+    membership_type = content_types[Membership].pk
+    citations = list(
+        Citation.objects.values_list(
+            "pk", "content_type_id", "object_id", "quote", "field", "section", "source__published"
+        )
+    )
+    for pk, type_id, object_id, quote, cited_field, section, published in citations:
+        if type_id == membership_type and cited_field == "role":
+            role_quotes[object_id].append((section, quote))
         model = model_by_type.get(type_id)
         if not (quote or "").strip():
             kind = model._meta.model_name if model else "citation"
@@ -150,17 +268,20 @@ def check_catalog():
                 )
             )
             continue
-        quotes[(type_id, object_id)].append(quote)
+        quotes[(type_id, object_id)].append(with_relative_years(quote, published))
 
-    cited = {(type_id, object_id) for _pk, type_id, object_id, _quote in citations}
+    cited = {(type_id, object_id) for _pk, type_id, object_id, *_rest in citations}
     seen = set()
+    disagreements = []
     record_count = 0
     for model in CHECKED_MODELS:
         type_id = content_types[model].pk
         kind = model._meta.model_name
         dates, numbers = _checked_fields(model)
         key_field = "code" if model is State else "key"
-        for record in model.objects.values("pk", key_field, *dates, *numbers):
+        described = [name for name in DESCRIPTION_FIELDS if hasattr(model, name)]
+        role = ["role"] if model is Membership else []
+        for record in model.objects.values("pk", key_field, *dates, *numbers, *described, *role):
             record_count += 1
             seen.add((type_id, record["pk"]))
             key = _record_key(model, record)
@@ -178,8 +299,22 @@ def check_catalog():
                     problems.append(
                         Problem(kind, key, name, str(value), "no quote of this record contains it")
                     )
+            problems.extend(description_problems(kind, key, record, own))
+            for section, quote in role_quotes.get(record["pk"], []) if role else ():
+                stated = role_stated(quote)
+                if stated is None or stated == record["role"]:
+                    continue
+                finding = Problem(
+                    kind,
+                    key,
+                    "role",
+                    record["role"],
+                    f"a {'table' if quote_is_from_table(section) else 'prose'} citation says "
+                    f"{stated}: “{squash(quote)[:40]}”",
+                )
+                (disagreements if quote_is_from_table(section) else problems).append(finding)
 
-    for pk, type_id, object_id, _quote in citations:
+    for pk, type_id, object_id, *_rest in citations:
         model = model_by_type.get(type_id)
         if model is None:
             problems.append(
@@ -197,4 +332,6 @@ def check_catalog():
                     "points at a record that does not exist",
                 )
             )
-    return Report(records=record_count, citations=len(citations), problems=problems)
+    return Report(
+        records=record_count, citations=len(citations), problems=problems, disagreements=disagreements
+    )

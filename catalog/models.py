@@ -363,6 +363,7 @@ class SummitKind(models.TextChoices):
     REGULAR = "regular", _("regular")
     EXTRAORDINARY = "extraordinary", _("extraordinary")
     INFORMAL = "informal", _("informal")
+    UNSTATED = "unstated", _("kind not stated")
 
 
 class Summit(BilingualRecord):
@@ -571,7 +572,8 @@ class MilestoneKind(models.TextChoices):
     CHAIRMANSHIP = "chairmanship", _("chairmanship")
     SECRETARY_GENERAL = "secretary_general", _("secretary-general")
     COLLECTIVE_FORCES = "collective_forces", _("collective forces")
-    AGREEMENT = "agreement", _("agreement or statement")
+    AGREEMENT = "agreement", _("agreement")
+    STATEMENT = "statement", _("statement, proposal or offer")
     INSTITUTION = "institution", _("institution")
     OTHER = "other", _("other")
 
@@ -602,6 +604,47 @@ class Milestone(BilingualRecord):
         return reverse("catalog:milestone_detail", kwargs={"key": self.key})
 
 
+class FactTopic(models.TextChoices):
+    """The headings of the organization page, in the order it shows them."""
+
+    NATURE = "nature", _("what it is")
+    AIMS = "aims", _("aims")
+    CHARTER = "charter", _("treaty and charter provisions")
+    BODIES = "bodies", _("bodies, seat and secretariat")
+    COOPERATION = "cooperation", _("military cooperation")
+    POSITIONS = "positions", _("positions on international questions")
+    RELATIONS = "relations", _("relations with other organizations")
+    ASSESSMENTS = "assessments", _("how it is judged")
+
+
+class OrganizationFactQuerySet(PublicQuerySet):
+    pass
+
+
+class OrganizationFact(BilingualRecord):
+    """A fact about the organization itself (its aims, charter, bodies, positions, relations),
+    as opposed to a dated event of its history, which is a milestone."""
+
+    topic = models.CharField(_("topic"), max_length=20, choices=FactTopic)
+    date = PartialDateField(
+        _("date"), blank=True, help_text=_("Only where the sources date the fact; most facts are not dated.")
+    )
+
+    objects = OrganizationFactQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["topic", "date", "key"]
+        verbose_name = _("fact about the organization")
+        verbose_name_plural = _("facts about the organization")
+        constraints = [
+            valid_choice("topic", FactTopic, "organizationfact_topic_valid", _("Unknown topic.")),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("catalog:organization") + f"#{self.key}"
+
+
 # The kinds a citation may point at, by model name; spreadsheets name them this way too.
 CITABLE_MODELS = (
     "state",
@@ -611,6 +654,7 @@ CITABLE_MODELS = (
     "exercise",
     "crisis",
     "milestone",
+    "organizationfact",
 )
 
 

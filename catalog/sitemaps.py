@@ -17,6 +17,7 @@ class PagesSitemap(Sitemap):
         "summit_list",
         "exercise_list",
         "crisis_list",
+        "organization",
         "source_list",
         "timeline",
     )

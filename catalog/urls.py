@@ -25,6 +25,7 @@ urlpatterns = [
     page("crises/", views.CrisisListView, "crisis_list"),
     page("crises/<slug:key>/", views.CrisisDetailView, "crisis_detail"),
     page("milestones/<slug:key>/", views.MilestoneDetailView, "milestone_detail"),
+    page("organization/", views.OrganizationView, "organization"),
     page("timeline/", views.TimelineView, "timeline"),
     page("sources/", views.SourceListView, "source_list"),
     page("sources/<slug:key>/", views.SourceDetailView, "source_detail"),

@@ -30,8 +30,10 @@ from .models import (
     Crisis,
     Exercise,
     ExerciseSeries,
+    FactTopic,
     Membership,
     Milestone,
+    OrganizationFact,
     Role,
     Source,
     State,
@@ -468,6 +470,7 @@ class SourceDetailView(DetailView):
                 Exercise.objects.all(),
                 Crisis.objects.all(),
                 Milestone.objects.all(),
+                OrganizationFact.objects.all(),
             ],
         )
         citations = Citation.objects.select_related("content_type").prefetch_related(record)
@@ -477,6 +480,36 @@ class SourceDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context["rows"] = field_rows(self.object, self.fields, None)
         context["supported"] = [citation for citation in self.object.citations.all() if citation.record]
+        return context
+
+
+class OrganizationView(ListView):
+    """Facts about the organization itself, grouped by topic, each with its quoted references.
+
+    Citations are numbered through the page; three queries whatever the number of facts."""
+
+    template_name = "catalog/organization.html"
+    context_object_name = "facts"
+
+    def get_queryset(self):
+        return OrganizationFact.objects.public().with_citations().order_by("date", "key")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        facts = list(context["facts"])
+        number = 0
+        for fact in facts:
+            fact.references = list(fact.citations.all())
+            for citation in fact.references:
+                number += 1
+                citation.number = number
+        topics = dict(FactTopic.choices)
+        groups = defaultdict(list)
+        for fact in facts:
+            groups[fact.topic].append(fact)
+        context["topics"] = [
+            (value, topics[value], groups[value]) for value in FactTopic.values if groups[value]
+        ]
         return context
 
 
@@ -496,6 +529,7 @@ class HomeView(TemplateView):
             summit_count=Summit.objects.count(),
             exercise_count=Exercise.objects.count(),
             crisis_count=Crisis.objects.count(),
+            fact_count=OrganizationFact.objects.count(),
             memberships=memberships,
             latest_crises=Crisis.objects.public().order_by("-start", "-pk")[:5],
             latest_summits=Summit.objects.public().order_by("-date", "-pk")[:5],

@@ -2,7 +2,17 @@
 
 import itertools
 
-from catalog.models import Citation, Crisis, Exercise, Membership, Milestone, Source, State, Summit
+from catalog.models import (
+    Citation,
+    Crisis,
+    Exercise,
+    Membership,
+    Milestone,
+    OrganizationFact,
+    Source,
+    State,
+    Summit,
+)
 
 _serial = itertools.count(1)
 
@@ -70,6 +80,10 @@ def make_crisis(**kwargs):
 
 def make_milestone(**kwargs):
     return _keyed(Milestone, "milestone", {"date": "1994-04-20", "kind": "treaty"}, kwargs)
+
+
+def make_fact(**kwargs):
+    return _keyed(OrganizationFact, "fact", {"topic": "aims"}, kwargs)
 
 
 def make_citation(record, source=None, **kwargs):

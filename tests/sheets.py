@@ -7,21 +7,17 @@ import pytest
 from django.conf import settings
 from django.db import models
 
+from catalog.management.commands.load_catalog import CATALOG_MODELS
 from catalog.models import (
     Citation,
-    Crisis,
-    Exercise,
     ExerciseSeries,
-    Membership,
-    Milestone,
-    Source,
     State,
-    Summit,
 )
 from tests.factories import (
     make_citation,
     make_crisis,
     make_exercise,
+    make_fact,
     make_membership,
     make_milestone,
     make_source,
@@ -54,8 +50,8 @@ AWKWARD_TEXTS = [
 ]
 
 
-# Dependents first, so deleting never trips a protected foreign key.
-DELETE_ORDER = (Citation, Membership, Summit, Exercise, ExerciseSeries, Crisis, Milestone, State, Source)
+# Dependents first, so deleting never trips a protected foreign key: the order load_catalog deletes in.
+DELETE_ORDER = CATALOG_MODELS
 SKIPPED_FIELDS = {"id", "updated_at"}
 
 
@@ -132,6 +128,10 @@ def build_catalog():
     make_citation(crisis, book, quote="第一段")
     make_citation(milestone, news, quote="Treaty signed", field="date")
     make_citation(kz, book, quote="Kazakhstan joined")
+    fact = make_fact(
+        key="headquarters", topic="bodies", name_en="-Headquarters", description_zh="总部设在莫斯科"
+    )
+    make_citation(fact, news, quote="该组织总部设在俄罗斯首都莫斯科", translation_en="=Moscow")
 
 
 def fixtures_present():

@@ -5,20 +5,35 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
 
 from catalog.models import (
     Citation,
     Crisis,
     Exercise,
     ExerciseSeries,
+    FactTopic,
     Membership,
     Milestone,
+    OrganizationFact,
     Source,
     State,
     Summit,
 )
 
-KINDS = (Source, State, Membership, ExerciseSeries, Exercise, Summit, Crisis, Milestone, Citation)
+KINDS = (
+    Source,
+    State,
+    Membership,
+    ExerciseSeries,
+    Exercise,
+    Summit,
+    Crisis,
+    Milestone,
+    OrganizationFact,
+    Citation,
+)
 FIXTURES = sorted(Path(settings.BASE_DIR, "fixtures").glob("*.json"))
 
 
@@ -41,7 +56,7 @@ def test_all_fixtures_load_in_one_loaddata_call_into_an_empty_database(db):
     call_command("loaddata", *map(str, FIXTURES), verbosity=0)
 
     assert Source.objects.count() == 5
-    assert State.objects.count() == 16
+    assert State.objects.count() == 18
     assert Citation.objects.count() > State.objects.count()
 
 
@@ -55,12 +70,16 @@ def test_loading_the_fixtures_twice_changes_nothing(db):
     assert sum(len(rows) for rows in first.values()) > 400
 
 
-def test_the_shipped_catalog_passes_check_catalog(shipped_catalog, capsys):
+def test_the_shipped_catalog_passes_check_catalog_showing_only_the_two_role_disagreements(
+    shipped_catalog, capsys
+):
     call_command("check_catalog")
 
     out = capsys.readouterr().out
-    assert "problems" in out
     assert ": 0 problems." in out
+    assert "2 disagreements shown on purpose" in out
+    assert "membership az-signatory-1993, role = member: a table citation says founding_signatory" in out
+    assert "membership ge-signatory-1993, role = member: a table citation says founding_signatory" in out
 
 
 def test_each_source_names_its_document_and_has_no_invented_url(shipped_catalog):
@@ -80,7 +99,7 @@ def test_each_source_names_its_document_and_has_no_invented_url(shipped_catalog)
 
 
 def test_every_record_has_names_and_descriptions_in_both_languages(shipped_catalog):
-    for model in (State, ExerciseSeries, Exercise, Summit, Crisis, Milestone):
+    for model in (State, ExerciseSeries, Exercise, Summit, Crisis, Milestone, OrganizationFact):
         for record in model.objects.all():
             assert record.name_zh and record.name_en, record
             assert record.description_zh and record.description_en, record
@@ -164,3 +183,180 @@ def test_the_two_2011_troop_counts_are_both_cited(shipped_catalog):
     assert exercise.aircraft == 70
     assert any("1万多" in quote for quote in quotes)
     assert any("10000多" in quote for quote in quotes)
+
+
+def quotes_of(record, **filters):
+    return [citation.quote for citation in Citation.objects.for_record(record).filter(**filters)]
+
+
+def test_the_kyrgyz_tajik_clash_of_spring_2021_is_a_crisis_the_organization_ignored(shipped_catalog):
+    crisis = Crisis.objects.get(key="kyrgyz-tajik-border-2021")
+
+    assert crisis.start == "2021"
+    assert crisis.response == "no_response"
+    assert sorted(crisis.states.values_list("code", flat=True)) == ["KG", "TJ"]
+    assert crisis.requested_by.exists() is False
+    assert any("去年春天" in quote and "被该组织忽视" in quote for quote in quotes_of(crisis, field="start"))
+    assert "curator's inference" in crisis.note_en and "编者推断" in crisis.note_zh
+
+
+def test_the_belarus_russia_rift_of_2010_has_its_gas_cut_documentary_and_remarks(shipped_catalog):
+    crisis = Crisis.objects.get(key="belarus-russia-rift-2010")
+    quotes = " ".join(quotes_of(crisis))
+
+    assert crisis.start == "2010-04"
+    assert crisis.response == "not_asked"
+    assert sorted(crisis.states.values_list("code", flat=True)) == ["BY", "RU"]
+    for words in ("削减对白俄罗斯的天然气供应", "NTV播放了一部纪录片", "这是什么样的组织", "真正的伙伴关系"):
+        assert words in quotes
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "words"),
+    [
+        (ExerciseSeries, "command-exercises", "每年举行军事指挥演习"),
+        (ExerciseSeries, "air-defence-exercises", "聯合防空的10個國家"),
+        (Milestone, "assistance-exercise-plan-2007", "三个级别"),
+    ],
+)
+def test_the_missing_exercises_and_the_2007_plan_are_recorded_with_their_quotes(
+    shipped_catalog, model, key, words
+):
+    record = model.objects.get(key=key)
+
+    assert any(words in quote for quote in quotes_of(record))
+    assert all(citation.translation_en for citation in Citation.objects.for_record(record))
+
+
+def test_turkmenistan_the_united_states_and_moldova_have_records_by_the_same_rule(shipped_catalog):
+    assert set(Milestone.objects.get(key="central-asia-nwfz-2006").states.values_list("code", flat=True)) == {
+        "KG",
+        "TJ",
+        "UZ",
+        "TM",
+        "KZ",
+    }
+    assert list(Milestone.objects.get(key="iraq-statement-2004").states.values_list("code", flat=True)) == [
+        "US"
+    ]
+    assert Milestone.objects.get(key="uzbekistan-joins-guam").states.filter(code="MD").exists()
+    for code in ("TM", "US", "MD"):
+        state = State.objects.get(code=code)
+        assert "README" in state.note_en and state.note_zh
+        assert state.memberships.exists() is False
+
+
+@pytest.mark.parametrize(
+    ("key", "other_side"),
+    [("az-signatory-1993", "創始國，已退出"), ("ge-signatory-1993", "創始國，計畫加入")],
+)
+def test_azerbaijan_and_georgia_take_the_role_of_the_prose_and_keep_the_table_as_competing(
+    shipped_catalog, key, other_side
+):
+    membership = Membership.objects.get(key=key)
+    role_citations = Citation.objects.for_record(membership).filter(field="role")
+
+    assert membership.role == "member"
+    assert role_citations.filter(section="歷史", quote__contains="加入此条约").count() == 1
+    table = role_citations.get(quote=other_side)
+    assert table.section.endswith("› 表格")
+    assert table.note_en and table.note_zh
+
+
+def test_belarus_is_a_member_since_1993_in_one_period(shipped_catalog):
+    periods = list(Membership.objects.filter(state__code="BY").values_list("key", "role", "start", "end"))
+
+    assert periods == [("by-signatory-1993", "member", "1993", "")]
+    assert Membership.objects.get(key="by-signatory-1993").charter_ratified == "2002-05-14"
+    assert Membership.objects.filter(role="founding_signatory", start="1993").exists() is False
+
+
+def test_the_first_time_claim_for_kazakhstan_2022_is_shown_against_the_earlier_crises(shipped_catalog):
+    crisis = Crisis.objects.get(key="kazakhstan-2022")
+    disputed = list(Citation.objects.for_record(crisis).filter(field="description", note_en__gt=""))
+
+    assert "first time" not in crisis.description_en.replace("first active involvement", "")
+    assert "disagree" in crisis.description_en and "不一" in crisis.description_zh
+    assert {citation.source.key for citation in disputed} == {
+        "aljazeera-2022-01-09",
+        "aljazeera-2022-01-07",
+        "encyclopedia-csto-role-zh-hant",
+    }
+    assert any("第一次" in citation.quote for citation in disputed)
+    assert any("1996 年秋季" in citation.quote for citation in disputed)
+
+
+def test_the_kazakhstan_deployment_names_its_units_commander_airport_and_justification(shipped_catalog):
+    crisis = Crisis.objects.get(key="kazakhstan-2022")
+    quotes = " ".join(quotes_of(crisis))
+
+    for words in ("第45近卫特种部队", "谢尔久科夫", "阿拉木图机场", "国际恐怖组织"):
+        assert words in crisis.outcome_zh + crisis.description_zh
+        assert words in quotes
+    assert "Serdyukov" in crisis.outcome_en and "Almaty airport" in crisis.outcome_en
+    assert "carried" not in crisis.outcome_en
+
+
+def test_claims_beyond_the_quotes_are_gone(shipped_catalog):
+    assert "most" not in State.objects.get(code="RU").description_en
+    assert "never" not in Milestone.objects.get(key="rapid-reaction-force-2009").description_en
+    assert "had not yet" in Milestone.objects.get(key="rapid-reaction-force-2009").description_en
+    bordyuzha = Milestone.objects.get(key="secretary-general-bordyuzha")
+    assert bordyuzha.states.exists() is False
+    assert "2007 to 2015" not in bordyuzha.description_en
+
+
+def test_an_offer_and_a_statement_are_not_agreements_and_yerevan_has_no_stated_kind(shipped_catalog):
+    assert Milestone.objects.get(key="donbas-offer-2015").kind == "statement"
+    assert Milestone.objects.get(key="iraq-statement-2004").kind == "statement"
+    assert Summit.objects.get(key="yerevan-2010").kind == "unstated"
+    assert Summit.objects.get(key="moscow-2009-02").kind == "extraordinary"
+
+
+def test_uzbekistans_2012_exit_gives_the_reason_the_documents_give(shipped_catalog):
+    membership = Membership.objects.get(key="uz-member-2006")
+
+    assert "United States" in membership.note_en and "美国" in membership.note_zh
+    assert any("与美国达成协议" in quote for quote in quotes_of(membership, field="end"))
+    assert "United States" in State.objects.get(code="UZ").description_en
+
+
+def test_the_organization_facts_cover_every_topic_each_cited_and_translated(shipped_catalog):
+    facts = OrganizationFact.objects.all()
+
+    assert facts.count() >= 45
+    assert set(facts.values_list("topic", flat=True)) == set(FactTopic.values)
+    for fact in facts:
+        citations = list(Citation.objects.for_record(fact))
+        assert citations, fact.key
+        assert all(citation.translation_en for citation in citations), fact.key
+        assert bool(fact.note_zh) == bool(fact.note_en), fact.key
+    for key in ("position-iran-nuclear", "position-korea", "osce", "nato", "un-observer", "secretariat"):
+        assert facts.filter(key=key).exists()
+
+
+def test_notes_come_in_both_languages_and_mark_every_inference(shipped_catalog):
+    for model in (State, Membership, ExerciseSeries, Exercise, Summit, Crisis, Milestone, OrganizationFact):
+        for record in model.objects.all():
+            if "inferen" in record.note_en or "identified" in record.note_en:
+                assert "curator's inference" in record.note_en, record
+                assert "编者推断" in record.note_zh, record
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("zh-hans", "对国际问题的立场"), ("en", "Positions on international questions")]
+)
+def test_the_organization_page_shows_every_shipped_fact_with_its_references(
+    client, shipped_catalog, language, heading
+):
+    with translation.override(language):
+        url = reverse("catalog:organization")
+    html = client.get(url).content.decode()
+
+    assert html.count('<article class="fact"') == OrganizationFact.objects.count()
+    fact_citations = Citation.objects.filter(content_type__model="organizationfact")
+    assert html.count('<li id="ref-') == fact_citations.count()
+    assert heading in html
+    assert "針對伊朗核計畫" in html
+    translated = "On Iran&#x27;s nuclear programme the organization holds"
+    assert (translated in html) is (language == "en")

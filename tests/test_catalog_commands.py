@@ -63,6 +63,7 @@ def test_xlsx_export_has_one_sheet_per_kind_in_dependency_order(tmp_path):
         "summits",
         "crises",
         "milestones",
+        "organization_facts",
         "citations",
     ]
     exercises = list(book["exercises"].values)
@@ -91,6 +92,7 @@ def test_csv_export_is_a_folder_of_one_file_per_kind(tmp_path):
         "exercises.csv",
         "memberships.csv",
         "milestones.csv",
+        "organization_facts.csv",
         "sources.csv",
         "states.csv",
         "summits.csv",
@@ -123,7 +125,8 @@ def test_importing_the_same_workbook_twice_changes_nothing_the_second_time(tmp_p
 
     out = capsys.readouterr().out
     assert "exercises: 0 created, 0 updated, 1 unchanged, 0 deleted, 0 errors" in out
-    assert "citations: 0 created, 0 updated, 6 unchanged, 0 deleted, 0 errors" in out
+    assert "organization_facts: 0 created, 0 updated, 1 unchanged, 0 deleted, 0 errors" in out
+    assert "citations: 0 created, 0 updated, 7 unchanged, 0 deleted, 0 errors" in out
     assert Exercise.history.count() == history_before
 
 
@@ -161,7 +164,8 @@ def test_dry_run_reports_but_writes_nothing(tmp_path, capsys):
 
     out = capsys.readouterr().out
     assert "states: 4 created, 0 updated, 0 unchanged, 0 deleted, 0 errors" in out
-    assert "citations: 6 created" in out
+    assert "organization_facts: 1 created" in out
+    assert "citations: 7 created" in out
     assert "Dry run: nothing was written." in out
     assert State.objects.count() == 0
     assert Citation.objects.count() == 0

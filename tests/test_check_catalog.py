@@ -4,9 +4,25 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 
-from catalog.checks import check_catalog, quote_contains_date, quote_contains_number
+from catalog.checks import (
+    check_catalog,
+    described_claims,
+    quote_contains_date,
+    quote_contains_number,
+    quote_is_from_table,
+    role_stated,
+)
 from catalog.models import Citation
-from tests.factories import make_citation, make_exercise, make_milestone, make_state
+from tests.factories import (
+    make_citation,
+    make_crisis,
+    make_exercise,
+    make_fact,
+    make_membership,
+    make_milestone,
+    make_source,
+    make_state,
+)
 
 
 @pytest.mark.parametrize(
@@ -139,3 +155,135 @@ def test_the_check_takes_a_handful_of_queries_however_big_the_catalog(
 
     assert report.problems == []
     assert report.records > 100
+
+
+# --- Descriptions: a date or number written in digits must be in one of the record's quotes.
+
+
+@pytest.mark.parametrize(
+    ("text", "dates", "numbers"),
+    [
+        ("2009年6月14日在莫斯科", ["2009-06-14"], []),
+        ("2010年4月，70架飞机", ["2010-04"], [70]),
+        ("On 14 June 2009, 2,500 troops", ["2009-06-14"], [2500]),
+        ("in July 2021 and the 102nd base", ["2021-07"], [102]),
+        ("no digits at all, six states", [], []),
+    ],
+)
+def test_the_dates_and_numbers_a_description_names_are_read_in_both_languages(text, dates, numbers):
+    assert described_claims(text) == (dates, numbers)
+
+
+def test_a_description_naming_a_year_no_quote_contains_fails_the_check(db, capsys):
+    milestone = make_milestone(
+        key="charter",
+        date="2002-10-07",
+        description_zh="2002年10月7日各国元首签署章程，2003年生效。",
+        description_en="The heads of state signed the charter on 7 October 2002.",
+    )
+    make_citation(milestone, quote="2002年10月7日：各成员国元首签署本组织章程。", field="date")
+
+    summary, errors = run_check(capsys)
+
+    assert errors.strip() == (
+        "milestone charter, description_zh = 2003: names a number that no quote of this record contains"
+    )
+    assert summary.endswith("1 problem.")
+
+
+def test_a_description_naming_a_date_no_quote_contains_fails_the_check(db, capsys):
+    fact = make_fact(key="iraq", description_en="The members' statement of 19 June 2004 on Iraq.")
+    make_citation(fact, quote="2004年6月18日集安組織成員國聯合聲明")
+
+    summary, errors = run_check(capsys)
+
+    assert errors.strip() == (
+        "organizationfact iraq, description_en = 2004-06-19: "
+        "names a date that no quote of this record contains"
+    )
+
+
+def test_a_description_whose_dates_and_numbers_are_all_quoted_passes(db):
+    crisis = make_crisis(
+        key="kazakhstan-2022",
+        start="2022-01",
+        troops_deployed=2500,
+        description_zh="2022年1月，约2500人。",
+        description_en="In January 2022, some 2,500 strong, on 70 Il-76 aircraft.",
+    )
+    make_citation(crisis, quote="莫斯科于2022 年 1 月 6 日派出了第一支“维和部队”")
+    make_citation(crisis, quote="已部署约2500名来自集体安全条约组织的士兵")
+    make_citation(crisis, quote="其部队正乘坐70架IL-76飞机")
+
+    assert check_catalog().problems == []
+
+
+def test_last_year_in_a_quote_is_read_against_the_sources_date(db):
+    source = make_source(published="2022-01-09")
+    crisis = make_crisis(
+        key="border-2021", start="2021", response="no_response", description_en="Spring 2021."
+    )
+    make_citation(
+        crisis, source=source, quote="去年春天，吉尔吉斯斯坦和塔吉克斯坦陷入边界争端", field="start"
+    )
+    undated = make_crisis(key="undated", start="2021", response="no_response")
+    make_citation(undated, source=make_source(published=""), quote="去年春天的边界争端", field="start")
+
+    problems = [str(problem) for problem in check_catalog().problems]
+
+    assert problems == ["crisis undated, start = 2021: no quote of this record contains it"]
+
+
+# --- Roles: a prose citation that states another role is a problem; a table citation is shown.
+
+
+@pytest.mark.parametrize(
+    ("quote", "role"),
+    [
+        ("1993年格鲁吉亚、阿塞拜疆和白俄罗斯加入此条约", "member"),
+        ("創始國，計畫加入", "founding_signatory"),
+        ("观察员国。自2013起", "observer"),
+        ("候選國", "candidate"),
+        ("乌兹别克斯坦暂停其在该组织的成员资格", "suspended"),
+        ("签署了该条约", None),
+    ],
+)
+def test_the_role_a_quote_states_is_read_from_its_words(quote, role):
+    assert role_stated(quote) == role
+
+
+@pytest.mark.parametrize(
+    ("section", "table"),
+    [("成員國 › 原成員國 › 表格", True), ("信息框", True), ("歷史", False), ("", False), ("表格説明", False)],
+)
+def test_a_citation_quotes_a_table_when_its_section_path_ends_in_a_table(section, table):
+    assert quote_is_from_table(section) is table
+
+
+def test_a_role_that_contradicts_a_prose_citation_fails_the_check(db, capsys):
+    belarus = make_state("BY")
+    make_citation(belarus, quote="白俄罗斯")
+    membership = make_membership(belarus, key="by-1993", role="founding_signatory", start="1993")
+    make_citation(membership, quote="1993年白俄罗斯加入此条约", field="role", section="歷史")
+
+    summary, errors = run_check(capsys)
+
+    assert errors.strip() == (
+        "membership by-1993, role = founding_signatory: "
+        "a prose citation says member: “1993年白俄罗斯加入此条约”"
+    )
+
+
+def test_a_role_that_follows_the_prose_against_a_table_is_a_disagreement_shown_not_a_problem(db, capsys):
+    georgia = make_state("GE")
+    make_citation(georgia, quote="格鲁吉亚")
+    membership = make_membership(georgia, key="ge-1993", role="member", start="1993")
+    make_citation(membership, quote="1993年格鲁吉亚加入此条约", field="role", section="歷史")
+    make_citation(membership, quote="創始國，計畫加入", field="role", section="成員國 › 原成員國 › 表格")
+
+    call_command("check_catalog")
+    out = capsys.readouterr().out
+
+    assert "1 disagreement shown on purpose" in out
+    assert "membership ge-1993, role = member: a table citation says founding_signatory" in out
+    assert out.strip().endswith("Checked 2 records and 3 citations: 0 problems.")

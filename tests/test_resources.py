@@ -168,7 +168,7 @@ def test_exercise_rows_take_one_query_plus_one_per_many_to_many_column_per_chunk
 def test_citation_rows_read_their_records_in_one_query_per_kind(django_assert_num_queries):
     build_catalog()
     kinds = Citation.objects.values("content_type").distinct().count()
-    assert kinds == 5
+    assert kinds == 6
 
     with django_assert_num_queries(1 + kinds):
         rows = list(CitationResource().export_rows())
@@ -180,6 +180,7 @@ def test_citation_rows_read_their_records_in_one_query_per_kind(django_assert_nu
         ("exercise", "rubezh-2008"),
         ("exercise", "rubezh-2008"),
         ("milestone", "treaty"),
+        ("organizationfact", "headquarters"),
         ("state", "KZ"),
         ("summit", "dushanbe-2008"),
     ]

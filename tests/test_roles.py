@@ -23,6 +23,7 @@ CATALOG_MODELS = [
     "exercise",
     "crisis",
     "milestone",
+    "organizationfact",
     "source",
     "citation",
     "photo",

@@ -448,12 +448,12 @@ def test_every_page_of_the_shipped_catalog_answers_in_both_languages(client, shi
         for record in model.objects.all()
     ]
     lists = ["home", "state_list", "membership_list", "summit_list", "exercise_list", "crisis_list"]
-    lists += ["source_list", "timeline"]
+    lists += ["source_list", "timeline", "organization"]
     failures = []
     for language in ("zh-hans", "en"):
         with translation.override(language):
             urls = [reverse(f"catalog:{name}") for name in lists]
             urls += [record.get_absolute_url() for record in records]
         failures += [url for url in urls if client.get(url).status_code != 200]
-    assert len(records) == 118
+    assert len(records) == 124
     assert failures == []

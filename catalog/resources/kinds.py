@@ -20,6 +20,7 @@ from ..models import (
     ExerciseSeries,
     Membership,
     Milestone,
+    OrganizationFact,
     Source,
     State,
     Summit,
@@ -281,6 +282,15 @@ class MilestoneResource(KindResource):
         fields = ("key", "kind", "name_zh", "name_en", "date", "end_date", "states", *DESCRIBED, *TAIL)
 
 
+class OrganizationFactResource(KindResource):
+    sheet = "organization_facts"
+    required_columns = ("key", "topic", "name_zh", "name_en")
+
+    class Meta(KindResource.Meta):
+        model = OrganizationFact
+        fields = ("key", "topic", "name_zh", "name_en", "date", *DESCRIBED, *TAIL)
+
+
 class RecordKindWidget(TextWidget):
     """The kind of record a citation supports, by model name (`exercise`, `state` ...)."""
 
@@ -508,5 +518,6 @@ RESOURCES = (
     SummitResource,
     CrisisResource,
     MilestoneResource,
+    OrganizationFactResource,
     CitationResource,
 )

@@ -12,13 +12,25 @@ from catalog.models import (
     ExerciseSeries,
     Membership,
     Milestone,
+    OrganizationFact,
     Source,
     State,
     Summit,
 )
 
 # Dependents first, so deleting never trips a protected foreign key.
-CATALOG_MODELS = (Citation, Membership, Summit, Exercise, ExerciseSeries, Crisis, Milestone, State, Source)
+CATALOG_MODELS = (
+    Citation,
+    Membership,
+    Summit,
+    Exercise,
+    ExerciseSeries,
+    Crisis,
+    Milestone,
+    OrganizationFact,
+    State,
+    Source,
+)
 
 
 class Command(BaseCommand):
