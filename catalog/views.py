@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q
@@ -24,6 +25,9 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_countries.fields import Country
 
 from . import downloads, filters
+from .checks import quote_agrees
+from .map import role_on
+from .templatetags.catalog_tags import list_separator, reader_text_html
 from .dates import PartialDateField, format_partial_date
 from .models import (
     Citation,
@@ -36,7 +40,8 @@ from .models import (
     Source,
     State,
     Summit,
-    localized,
+    citable_field_label,
+    newest_source_date,
 )
 
 # Labels of the bilingual fields shown once, in the active language.
@@ -70,6 +75,26 @@ def base_field(name):
     return name
 
 
+def sources_differ(record, field, group):
+    """Whether the citations in `group` give different values for `field` of `record`.
+
+    A date or a number is compared with what each quote states (catalog/checks.py reads them):
+    the sources differ when one of them states another value than the record's. Other fields
+    cannot be read from a quote; there the curator's note on a citation says they differ."""
+    if len({citation.source_id for citation in group}) < 2:
+        return False
+    try:
+        model_field = type(record)._meta.get_field(field)
+    except FieldDoesNotExist:
+        model_field = None
+    value = getattr(record, field, None) if model_field is not None else None
+    if isinstance(model_field, PartialDateField) and value:
+        return any(quote_agrees(citation.quote, value) is False for citation in group)
+    if isinstance(model_field, models.IntegerField) and value is not None:
+        return any(quote_agrees(citation.quote, int(value)) is False for citation in group)
+    return any(citation.note for citation in group)
+
+
 @dataclass
 class References:
     citations: list  # numbered in reading order
@@ -80,16 +105,17 @@ class References:
     def of(cls, record, labels):
         citations = list(record.citations.all())
         by_field = defaultdict(list)
+        raw_fields = {}
         for number, citation in enumerate(citations, start=1):
             citation.number = number
-            by_field[base_field(citation.field)].append(citation)
-        # Sources differ on a field when several sources back it and the curator noted how they differ.
+            base = base_field(citation.field)
+            citation.field_label = labels.get(base) or citable_field_label(type(record), citation.field)
+            by_field[base].append(citation)
+            raw_fields.setdefault(base, citation.field)
         disputes = [
-            (labels.get(field, field), group)
+            (group[0].field_label, group)
             for field, group in by_field.items()
-            if field
-            and len({citation.source_id for citation in group}) > 1
-            and any(citation.note for citation in group)
+            if field and sources_differ(record, raw_fields[field], group)
         ]
         return cls(citations, dict(by_field), disputes)
 
@@ -104,12 +130,14 @@ def link(record):
 def render_value(record, name):
     """The field's value as safe HTML, or "" when empty."""
     if name in LOCALIZED_LABELS:
-        value = localized(record, name) if hasattr(record, f"{name}_en") else getattr(record, name)
+        if hasattr(record, f"{name}_en"):
+            return reader_text_html(record, name, paragraphs=True)
+        value = getattr(record, name)
         return mark_safe(linebreaks(value, autoescape=True)) if value else ""
     field = record._meta.get_field(name)
     if field.many_to_many:
         related = list(getattr(record, name).all())
-        return format_html_join("、", "{}", ((link(item),) for item in related)) if related else ""
+        return format_html_join(list_separator(), "{}", ((link(item),) for item in related)) if related else ""
     value = getattr(record, name)
     if value in (None, ""):
         return ""
@@ -231,8 +259,30 @@ class CatalogListView(ListView):
             current_sort=self.request.GET.get("sort", ""),
             verbose_name_plural=self.model._meta.verbose_name_plural,
             page_description=self.description,
+            chips=self.chips() if valid else [],
         )
         return context
+
+    def chips(self):
+        """The active filters, one chip per value: its label, and the query change that drops it
+        (the others stay; the page goes back to the first)."""
+        form = self.filterset.form
+        states = {state.code.code: state.name for state in self.filterset.states.values()}
+        chips = []
+        for name, field in form.fields.items():
+            if name == "sort":
+                continue
+            values = [value for value in self.request.GET.getlist(name) if value]
+            for value in values:
+                if isinstance(self.filterset.filters[name], filters.StateCodeFilter):
+                    shown = states.get(value, value)
+                else:
+                    shown = dict(getattr(field, "choices", ())).get(value, value)
+                remaining = [other for other in values if other != value]
+                chips.append(
+                    {"label": field.label, "value": shown, "change": {name: remaining or None, "page": None}}
+                )
+        return chips
 
 
 class StateListView(CatalogListView):
@@ -240,6 +290,12 @@ class StateListView(CatalogListView):
     filterset_class = filters.StateFilter
     columns = (("name", _("name")), ("code", _("code")), (None, _("current role")), (None, _("since")))
     description = _("Every state that has been a member, observer or candidate of the organization.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["as_of"] = newest_source_date()
+        context["map_memberships"] = Membership.objects.public()
+        return context
 
 
 class MembershipListView(CatalogListView):
@@ -286,6 +342,23 @@ class CrisisListView(CatalogListView):
         ("troops", _("troops")),
     )
     description = _("Crises in member states and how the organization responded.")
+
+
+class MilestoneListView(CatalogListView):
+    model = Milestone
+    filterset_class = filters.MilestoneFilter
+    columns = (("date", _("date")), ("name", _("name")), ("kind", _("kind")), (None, _("states involved")))
+    description = _("The organization's own history: treaty, charter, forces, chairmanships and agreements.")
+
+
+class SeriesListView(CatalogListView):
+    model = ExerciseSeries
+    filterset_class = filters.SeriesFilter
+    columns = (("name", _("name")), ("first_year", _("first year")), (None, _("frequency")), (None, _("exercises")))
+    description = _("Exercises that recur under one name, such as Kanal or Rubezh.")
+
+    def base_queryset(self):
+        return ExerciseSeries.objects.annotate(exercise_count=Count("exercises"))
 
 
 class SourceListView(CatalogListView):
@@ -455,7 +528,8 @@ class SourceDetailView(DetailView):
     slug_field = "key"
     slug_url_kwarg = "key"
     template_name = "catalog/source_detail.html"
-    fields = ("kind", "publisher", "published", "language", "url", "document", "note")
+    # `document`, our stored copy's file name, is for editors: it stays in the admin.
+    fields = ("kind", "publisher", "published", "language", "url", "note")
 
     def get_queryset(self):
         record = GenericPrefetch(
@@ -476,7 +550,11 @@ class SourceDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["rows"] = field_rows(self.object, self.fields, None)
-        context["supported"] = [citation for citation in self.object.citations.all() if citation.record]
+        supported = [citation for citation in self.object.citations.all() if citation.record]
+        for citation in supported:
+            citation.source = self.object  # the quote's language, without a query per citation
+            citation.field_label = citable_field_label(type(citation.record), citation.field)
+        context["supported"] = supported
         return context
 
 
@@ -488,11 +566,17 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        current = Membership.objects.filter(end="").exclude(start="")
+        as_of = newest_source_date()
         memberships = list(Membership.objects.public().order_by("state__name_en", "start", "pk"))
+        holding = defaultdict(set)  # role -> states holding it on the as-of day
+        for state_pk, group in groupby_state(memberships):
+            current = role_on(group, as_of)
+            if current is not None:
+                holding[current.role].add(state_pk)
         context.update(
-            members_now=current.filter(role__in=MEMBER_ROLES).values("state").distinct().count(),
-            observers_now=current.filter(role=Role.OBSERVER).values("state").distinct().count(),
+            as_of=as_of,
+            members_now=len(set().union(*(holding[role] for role in MEMBER_ROLES))),
+            observers_now=len(holding[Role.OBSERVER]),
             summit_count=Summit.objects.count(),
             exercise_count=Exercise.objects.count(),
             crisis_count=Crisis.objects.count(),
@@ -501,6 +585,14 @@ class HomeView(TemplateView):
             latest_summits=Summit.objects.public().order_by("-date", "-pk")[:5],
         )
         return context
+
+
+def groupby_state(memberships):
+    """(state id, [its periods]) for a list of periods."""
+    groups = defaultdict(list)
+    for membership in memberships:
+        groups[membership.state_id].append(membership)
+    return groups.items()
 
 
 @dataclass
