@@ -28,6 +28,7 @@ urlpatterns = [
     page("milestones/", views.MilestoneListView, "milestone_list"),
     page("milestones/<slug:key>/", views.MilestoneDetailView, "milestone_detail"),
     page("timeline/", views.TimelineView, "timeline"),
+    page("search/", views.SearchView, "search"),
     page("sources/", views.SourceListView, "source_list"),
     page("sources/<slug:key>/", views.SourceDetailView, "source_detail"),
 ]

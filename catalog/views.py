@@ -13,7 +13,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
+from django.core import serializers
+from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils import translation
 from django.utils.html import format_html, format_html_join, linebreaks
@@ -24,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_countries.fields import Country
 
-from . import downloads, filters
+from . import downloads, filters, search
 from .checks import quote_agrees
 from .map import role_on
 from .templatetags.catalog_tags import list_separator, reader_text_html
@@ -379,8 +380,69 @@ class SourceListView(CatalogListView):
 
 # --- Details ----------------------------------------------------------------------------------
 
+# Not part of a record's public JSON: internal flags, pictures, and our stored copy's file name.
+JSON_SKIPPED_FIELDS = ("is_synthetic", "emblem", "document")
 
-class CatalogDetailView(DetailView):
+
+def record_fields(record):
+    """The record's own fields, relations by natural key (states by ISO code), as JSON values."""
+    names = [
+        field.name
+        for field in (*record._meta.concrete_fields, *record._meta.many_to_many)
+        if not field.primary_key and field.name not in JSON_SKIPPED_FIELDS
+    ]
+    (serialized,) = serializers.serialize("python", [record], fields=names, use_natural_foreign_keys=True)
+    return serialized["fields"]
+
+
+def citation_json(citation, **extra):
+    return {
+        **extra,
+        "field": citation.field,
+        "section": citation.section,
+        "quote": citation.readable_quote,
+        "translation_en": citation.translation_en,
+        "note_zh": citation.note_zh,
+        "note_en": citation.note_en,
+    }
+
+
+class JsonDetailMixin:
+    """`?format=json`: the record and its citations as JSON, beside the HTML page."""
+
+    def get(self, request, *args, **kwargs):
+        format = request.GET.get("format")
+        if format is None:
+            return super().get(request, *args, **kwargs)
+        if format != "json":
+            return HttpResponseBadRequest(
+                gettext("Unknown format “%(format)s”: a record is offered as json.") % {"format": format},
+                content_type="text/plain; charset=utf-8",
+            )
+        self.object = self.get_object()
+        record = self.object
+        data = {
+            "record_kind": record._meta.model_name,
+            "page": request.build_absolute_uri(record.get_absolute_url()),
+            **record_fields(record),
+            "citations": self.json_citations(record),
+        }
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def json_citations(self, record):
+        return [
+            citation_json(
+                citation,
+                source=citation.source.key,
+                source_url=self.request.build_absolute_uri(citation.source.get_absolute_url()),
+            )
+            for citation in record.citations.all()
+        ]
+
+
+class CatalogDetailView(JsonDetailMixin, DetailView):
     """A record with every field, its related records and its numbered references."""
 
     slug_field = "key"
@@ -523,7 +585,7 @@ class MilestoneDetailView(CatalogDetailView):
     fields = ("kind", "date", "end_date", "states", "description", "note")
 
 
-class SourceDetailView(DetailView):
+class SourceDetailView(JsonDetailMixin, DetailView):
     model = Source
     slug_field = "key"
     slug_url_kwarg = "key"
@@ -556,6 +618,17 @@ class SourceDetailView(DetailView):
             citation.field_label = citable_field_label(type(citation.record), citation.field)
         context["supported"] = supported
         return context
+
+    def json_citations(self, source):
+        return [
+            citation_json(
+                citation,
+                record_kind=citation.content_type.model,
+                record_url=self.request.build_absolute_uri(citation.record.get_absolute_url()),
+            )
+            for citation in source.citations.all()
+            if citation.record is not None
+        ]
 
 
 # --- Home and timeline ------------------------------------------------------------------------
@@ -593,6 +666,26 @@ def groupby_state(memberships):
     for membership in memberships:
         groups[membership.state_id].append(membership)
     return groups.items()
+
+
+class SearchView(TemplateView):
+    """The header's search box: every kind at once, a few results each, or one kind at length."""
+
+    template_name = "catalog/search.html"
+    per_kind = 5
+    per_single_kind = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = " ".join(self.request.GET.get("q", "").split())[: search.MAX_QUERY_LENGTH]
+        kind = search.KIND_BY_NAME.get(self.request.GET.get("kind", ""))
+        if query:
+            kinds, per_kind = ((kind,), self.per_single_kind) if kind else (search.KINDS, self.per_kind)
+            groups = search.search(query, kinds, per_kind)
+        else:
+            groups = []
+        context.update(query=query, kind=kind, groups=groups, kinds=search.KINDS)
+        return context
 
 
 @dataclass
