@@ -240,7 +240,10 @@ def newest_source_date():
     """The last day of the newest source's date of publication: what the catalog says holds "as of"
     that day, since no source tells of anything later. Today when no source is dated."""
     newest = (
-        Source.objects.exclude(published="").order_by("-published").values_list("published", flat=True).first()
+        Source.objects.exclude(published="")
+        .order_by("-published")
+        .values_list("published", flat=True)
+        .first()
     )
     if newest:
         try:

@@ -74,16 +74,22 @@ def citable_querysets():
 KINDS = (
     SearchKind(State, (*bilingual("name", "description", "note"), "code"), "catalog:state_list"),
     SearchKind(
-        Membership, ("state__name_zh", "state__name_en", *bilingual("note"), "key"), "catalog:membership_list",
+        Membership,
+        ("state__name_zh", "state__name_en", *bilingual("note"), "key"),
+        "catalog:membership_list",
         select_related=("state",),
     ),
     SearchKind(Summit, bilingual("name", "city", "description", "decisions", "note"), "catalog:summit_list"),
     SearchKind(ExerciseSeries, bilingual("name", "description", "note"), "catalog:exerciseseries_list"),
     SearchKind(Exercise, bilingual("name", "description", "purpose", "note"), "catalog:exercise_list"),
-    SearchKind(Crisis, bilingual("name", "description", "outcome", "requesters", "note"), "catalog:crisis_list"),
+    SearchKind(
+        Crisis, bilingual("name", "description", "outcome", "requesters", "note"), "catalog:crisis_list"
+    ),
     SearchKind(Milestone, bilingual("name", "description", "note"), "catalog:milestone_list"),
     SearchKind(Source, ("title", "publisher", *bilingual("note")), "catalog:source_list"),
-    SearchKind(Citation, ("quote", "translation_en", "section", *bilingual("note")), None, select_related=("source",)),
+    SearchKind(
+        Citation, ("quote", "translation_en", "section", *bilingual("note")), None, select_related=("source",)
+    ),
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 
@@ -165,5 +171,7 @@ def search(query, kinds=KINDS, per_kind=5):
     for kind in kinds:
         records = list(kind.queryset(query)[: per_kind + 1])
         if records:
-            groups.append((kind, [hit(kind, record, query) for record in records[:per_kind]], len(records) > per_kind))
+            groups.append(
+                (kind, [hit(kind, record, query) for record in records[:per_kind]], len(records) > per_kind)
+            )
     return groups

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q
-from django.core import serializers
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils import translation
@@ -27,9 +27,8 @@ from django_countries.fields import Country
 
 from . import downloads, filters, search
 from .checks import quote_agrees
-from .map import role_on
-from .templatetags.catalog_tags import list_separator, reader_text_html
 from .dates import PartialDateField, format_partial_date
+from .map import role_on
 from .models import (
     Citation,
     Crisis,
@@ -44,6 +43,7 @@ from .models import (
     citable_field_label,
     newest_source_date,
 )
+from .templatetags.catalog_tags import list_separator, reader_text_html
 
 # Labels of the bilingual fields shown once, in the active language.
 LOCALIZED_LABELS = {
@@ -138,7 +138,9 @@ def render_value(record, name):
     field = record._meta.get_field(name)
     if field.many_to_many:
         related = list(getattr(record, name).all())
-        return format_html_join(list_separator(), "{}", ((link(item),) for item in related)) if related else ""
+        return (
+            format_html_join(list_separator(), "{}", ((link(item),) for item in related)) if related else ""
+        )
     value = getattr(record, name)
     if value in (None, ""):
         return ""
@@ -355,7 +357,12 @@ class MilestoneListView(CatalogListView):
 class SeriesListView(CatalogListView):
     model = ExerciseSeries
     filterset_class = filters.SeriesFilter
-    columns = (("name", _("name")), ("first_year", _("first year")), (None, _("frequency")), (None, _("exercises")))
+    columns = (
+        ("name", _("name")),
+        ("first_year", _("first year")),
+        (None, _("frequency")),
+        (None, _("exercises")),
+    )
     description = _("Exercises that recur under one name, such as Kanal or Rubezh.")
 
     def base_queryset(self):

@@ -99,11 +99,18 @@ def simplify(points, tolerance):
 
 
 def area(points):
-    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]))) / 2
+    return (
+        abs(
+            sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True))
+        )
+        / 2
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("topojson", type=Path, help="world-atlas countries-50m.json")
     args = parser.parse_args()
     settings.configure(USE_I18N=False)
@@ -151,9 +158,7 @@ def main():
             continue
         code = countries.alpha2(int(geometry["id"])) if geometry.get("id", "").isdigit() else ""
         key = code or geometry.get("properties", {}).get("name", geometry.get("id", "?"))
-        path = "".join(
-            "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in ring) + "Z" for ring in rings
-        )
+        path = "".join("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in ring) + "Z" for ring in rings)
         shapes[key] = shapes.get(key, "") + path
 
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)

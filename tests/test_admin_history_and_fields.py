@@ -30,7 +30,9 @@ def test_every_loaded_record_has_a_first_version(shipped_catalog):
         assert model.history.filter(history_type="+").count() == model.objects.count() > 0
 
 
-def test_first_admin_edit_of_a_loaded_record_can_be_reverted_to_the_loaded_state(admin_client, shipped_catalog):
+def test_first_admin_edit_of_a_loaded_record_can_be_reverted_to_the_loaded_state(
+    admin_client, shipped_catalog
+):
     milestone = Milestone.objects.get(key="treaty-signed")
     loaded_name = milestone.name_en
     page = admin_client.get(change_url(milestone))
@@ -58,9 +60,14 @@ def test_first_admin_edit_of_a_loaded_record_can_be_reverted_to_the_loaded_state
 
 
 def test_history_shows_long_changes_whole_and_no_none_for_a_missing_reason(admin_client):
-    exercise = make_exercise(description_en="Meeting of the defence ministers on the collective forces' information")
+    exercise = make_exercise(
+        description_en="Meeting of the defence ministers on the collective forces' information"
+    )
     page = admin_client.get(change_url(exercise))
-    data = {**admin_form_data(page), "description_en": "Meeting of the foreign ministers on the collective forces' information"}
+    data = {
+        **admin_form_data(page),
+        "description_en": "Meeting of the foreign ministers on the collective forces' information",
+    }
     admin_client.post(change_url(exercise), data)
 
     html = admin_client.get(history_url(exercise, "en")).content.decode()
@@ -108,7 +115,9 @@ def test_supports_field_offers_the_fields_of_the_records_kind_in_the_editors_lan
     assert legacy.field == "old_name"
     with translation.override("zh-hans"):
         chinese = admin_client.get(change_url(state))
-    chinese_choices = dict(chinese.context["inline_admin_formsets"][1].formset.forms[0].fields["field"].choices)
+    chinese_choices = dict(
+        chinese.context["inline_admin_formsets"][1].formset.forms[0].fields["field"].choices
+    )
     assert "parliament_zh" in chinese_choices
     assert '<option value="parliament_zh" selected>批准议会（中文）</option>' in chinese.content.decode()
 

@@ -1,7 +1,6 @@
 """The shipped catalog itself: it loads, loads again without change, and says what the documents say."""
 
 from pathlib import Path
-
 from urllib.parse import quote
 
 import pytest

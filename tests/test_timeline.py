@@ -78,7 +78,9 @@ def test_an_invalid_timeline_filter_shows_an_error_and_no_events(client, events)
 def test_milestones_have_their_own_detail_page_linked_from_the_timeline(client, events):
     response = timeline(client, kind="milestone")
     assert [
-        attrs["href"] for attrs, _t in elements(response, "a") if attrs.get("href", "").startswith("/milestones/")
+        attrs["href"]
+        for attrs, _t in elements(response, "a")
+        if attrs.get("href", "").startswith("/milestones/")
     ] == ["/milestones/", "/milestones/charter/"]  # the menu's list, then the event
     detail = client.get("/milestones/charter/")
     assert texts(detail, "h1")[0].startswith("章程生效")

@@ -18,7 +18,9 @@ def test_reader_picks_a_year_on_the_map_and_follows_a_state(page, site):
     expect(page.locator("#map-caption")).to_have_text("Members and partners on 31 December 2000")
     # Uzbekistan left in 1999: no role in 2000; Kazakhstan was a member.
     expect(page.locator('.map a[aria-label="Uzbekistan: no role"]')).to_have_count(1)
-    expect(page.locator('.map a[aria-label="Kazakhstan: member"] path')).to_have_class("map-state role-member")
+    expect(page.locator('.map a[aria-label="Kazakhstan: member"] path')).to_have_class(
+        "map-state role-member"
+    )
     page.locator('.map a[aria-label="Kazakhstan: member"]').click()
     expect(page.locator("h1")).to_contain_text("Kazakhstan")
 
