@@ -155,7 +155,12 @@ class Hit:
 def hit(kind, record, query):
     if isinstance(record, Citation):
         target = record.record
-        title = format_html("{} · {}", target if target is not None else "—", record.source)
+        title = format_html(
+            '{} · <span lang="{}">{}</span>',
+            target if target is not None else "—",
+            record.source.lang_tag,
+            record.source,
+        )
         url = target.get_absolute_url() if target is not None else record.source.get_absolute_url()
     else:
         lang = record.lang_tag if isinstance(record, Source) else ""

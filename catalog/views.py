@@ -6,6 +6,7 @@ queries whatever the number of records."""
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django import forms
 from django.contrib.contenttypes.prefetch import GenericPrefetch
@@ -153,7 +154,7 @@ def render_value(record, name):
     if field.choices:
         return getattr(record, f"get_{name}_display")()
     if isinstance(field, models.URLField):
-        return format_html('<a href="{}" rel="noopener">{}</a>', value, value)
+        return format_html('<a href="{}" rel="noopener">{}</a>', value, unquote(value))
     if isinstance(field, models.PositiveIntegerField):
         return f"{value:,}"
     return str(value)

@@ -143,10 +143,10 @@ def test_a_source_page_reads_as_a_reference_with_its_address(client, shipped_cat
     html = response.content.decode()
     assert elements(response, "h1")[0][0]["lang"] == "zh-Hans"
     reference = texts(response, "p", **{"class": "reference"})[0]
-    assert reference.startswith(
-        "集体安全条约组织（维基百科条目，较长版本）, 中文维基百科 (encyclopedia entry, in Chinese"
+    assert reference == (
+        "集体安全条约组织（维基百科条目，较长版本）, 中文维基百科 · encyclopedia entry · "
+        "Chinese (simplified) · zh.wikipedia.org/wiki/集体安全条约组织"
     )
-    assert "zh.wikipedia.org/wiki/集体安全条约组织" in reference
     assert "004_955d0fc9168baf6f.txt" not in html
     assert "Document" not in texts(response, "dt")
     # The quotes of this source are marked with its language.

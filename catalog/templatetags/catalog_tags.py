@@ -229,3 +229,9 @@ def member_map(context, memberships, as_of):
         "source": shapes["source"],
         "legend": [(role, label) for role, label in _role_labels() if role in roles],
     }
+
+
+@register.simple_tag
+def clause_separator():
+    """Between the parts of a reference: ", " in English, "，" in Chinese."""
+    return ", " if (translation.get_language() or "").startswith("en") else "，"
