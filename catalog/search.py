@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Q
+from django.utils import translation
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -115,7 +116,7 @@ def snippet(record, fields, query):
     with the field's language (`lang`) when it is a language's version. None when only the title
     holds it."""
     needle = query.casefold()
-    for field in fields:
+    for field in reader_language_first(fields):
         if field in TITLE_FIELDS and not isinstance(record, Citation):
             continue
         value = record
@@ -130,6 +131,12 @@ def snippet(record, fields, query):
         window = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
         return {"html": highlight(window, query), "lang": language_of(record, field)}
     return None
+
+
+def reader_language_first(fields):
+    """`fields` with the other language's versions (`_zh` on English pages) moved to the end."""
+    other = "_zh" if (translation.get_language() or "").startswith("en") else "_en"
+    return sorted(fields, key=lambda field: field.endswith(other))
 
 
 def language_of(record, field):

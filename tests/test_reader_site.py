@@ -431,3 +431,17 @@ def test_detail_pages_offer_the_record_and_its_citations_as_json(client, db):
     source_data = json.loads(client.get(source.get_absolute_url(), {"format": "json"}).content)
     assert "document" not in source_data
     assert source_data["citations"][0]["record_kind"] == "exercise"
+
+
+def test_search_snippets_prefer_the_readers_language(client, db):
+    ExerciseSeries.objects.create(
+        key="kanal",
+        name_zh="通道",
+        name_en="Kanal",
+        description_zh="代号“通道”（Kanal）",
+        description_en="Kanal, a drug operation",
+    )
+    response = client.get("/en/search/", {"q": "kanal"})
+    assert [
+        (attrs.get("lang"), text) for attrs, text in elements(response, "span", **{"class": "snippet"})
+    ] == [("en", "Kanal, a drug operation")]
