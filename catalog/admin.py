@@ -2,17 +2,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
-from django.contrib.contenttypes.admin import GenericStackedInline, GenericTabularInline
+from django.contrib.contenttypes.admin import GenericStackedInline
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .forms import CatalogExportForm, CatalogImportForm
+from .forms import CatalogExportForm, CatalogImportForm, CitationForm, citation_form_for
 from .images import DISPLAY_SIZE, EMBLEM_SIZE, THUMBNAIL_SIZE, CleanImageField
 from .models import (
     Citation,
@@ -32,6 +34,9 @@ from .resources import FORMATS, RESOURCE_FOR_MODEL, UnreadableFile
 admin.site.site_header = _("CSTO catalog administration")
 admin.site.site_title = _("CSTO catalog")
 admin.site.index_title = _("Catalog")
+
+# Long enough for any text a catalog field holds, so no change is cut in the history.
+FULL_DIFF_CHARS = 1_000_000
 
 BILINGUAL_SEARCH = ("key", "name_zh", "name_en", "description_zh", "description_en")
 
@@ -89,11 +94,18 @@ class SpreadsheetMixin(ImportExportMixin):
         )
 
 
-class CitationInline(GenericTabularInline):
+class CitationInline(GenericStackedInline):
+    """Stacked, one citation under another: its passages and notes are long texts that a table
+    row would push out of the page."""
+
     model = Citation
     extra = 0
-    fields = ("source", "field", "section", "quote", "translation_en", "note_zh", "note_en")
+    fields = ("source", "field", "section", "quote", "translation_en", ("note_zh", "note_en"))
     autocomplete_fields = ("source",)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = citation_form_for(self.parent_model)
+        return super().get_formset(request, obj, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source")
@@ -121,8 +133,17 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         version = getattr(request, "reverted_version", None)
         if version is not None:
-            obj._change_reason = f"Reverted to the version of {version.history_date:%Y-%m-%d %H:%M:%S} UTC"
+            # In the editor's language: the request's, active while the admin view runs.
+            obj._change_reason = gettext("Reverted to the version of %(date)s UTC") % {
+                "date": f"{version.history_date:%Y-%m-%d %H:%M:%S}"
+            }
         super().save_model(request, obj, form, change)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        """Changes shown whole: the library cuts long values to "Meeti[17 chars]ation"."""
+        return HistoricalRecordContextHelper(
+            self.model, historical_record, max_displayed_delta_change_chars=FULL_DIFF_CHARS
+        )
 
 
 class PhotoForm(forms.ModelForm):
@@ -398,6 +419,7 @@ class RecordColumn:
 
 @admin.register(Citation)
 class CitationAdmin(RecordColumn, SpreadsheetMixin, HistoryAdmin):
+    form = CitationForm
     list_display = ("record_label", "content_type", "source", "field", "section", "short_quote")
     list_filter = ("content_type", "source", "field")
     list_select_related = ("source", "content_type")

@@ -680,7 +680,11 @@ class MilestoneFilter(CatalogFilterSet):
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("State involved"), method="filter_state")
     kind = KindFilter(label=_("Kind"), choices=MilestoneKind.choices)
-    sort = SortFilter(fields=(("date", "date"), ("name_en", "name")), default=("date",))
+    sort = SortFilter(
+        fields=(("date", "date"), ("name_en", "name"), ("kind", "kind")),
+        field_labels={"date": _("date"), "name_en": _("name"), "kind": _("kind")},
+        default=("date",),
+    )
 
     class Meta:
         model = Milestone
@@ -693,6 +697,36 @@ class MilestoneFilter(CatalogFilterSet):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
         return queryset.filter(linked_to_states(value, Milestone.states))
+
+    def count_parts(self, within):
+        return {
+            "kind": [grouped(self.records(within), "kind")],
+            "state": distinct_counts(self.link_sources("states"), within),
+        }
+
+    def facets(self):
+        return [
+            self.choice_facet(_("Kind"), MilestoneKind.choices),
+            self.state_counts_facet("state", _("State involved")),
+        ]
+
+
+class SeriesFilter(CatalogFilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method=text_search(["name_zh", "name_en", "description_zh", "description_en", "key"]),
+    )
+    sort = SortFilter(
+        fields=(("name_en", "name"), ("first_year", "first_year")),
+        field_labels={"name_en": _("name"), "first_year": _("first year")},
+        default=("name_en",),
+    )
+
+    class Meta:
+        model = ExerciseSeries
+        fields = []
+
+    noun = staticmethod(lambda n: ngettext("%(count)s exercise series", "%(count)s exercise series", n))
 
 
 class SourceFilter(CatalogFilterSet):

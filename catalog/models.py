@@ -1,6 +1,7 @@
 """The catalog: states, their memberships, summits, exercises, crises and milestones,
 each tied by citations to the sources that state it."""
 
+import datetime
 import re
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Left, Length, Now
 from django.urls import reverse
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -24,6 +26,21 @@ def localized(instance, field):
     language = translation.get_language() or "zh-hans"
     first, second = ("en", "zh") if language.startswith("en") else ("zh", "en")
     return getattr(instance, f"{field}_{first}") or getattr(instance, f"{field}_{second}")
+
+
+LANGUAGE_TAGS = {"en": "en", "zh": "zh-Hans"}
+
+
+def reader_language_text(instance, field):
+    """(text, language tag): `field` in the active language with tag "", or, when only the other
+    language has it, that text with its language tag, so a page can mark it as such."""
+    language = translation.get_language() or "zh-hans"
+    first, second = ("en", "zh") if language.startswith("en") else ("zh", "en")
+    own = getattr(instance, f"{field}_{first}")
+    if own:
+        return own, ""
+    other = getattr(instance, f"{field}_{second}")
+    return (other, LANGUAGE_TAGS[second]) if other else ("", "")
 
 
 def end_not_before_start(start, end, name):
@@ -205,12 +222,35 @@ class Source(models.Model):
     def get_absolute_url(self):
         return reverse("catalog:source_detail", kwargs={"key": self.key})
 
+    @property
+    def lang_tag(self):
+        """The source's language as an HTML `lang` value (`zh-Hans`, `en`)."""
+        language, _sep, script = self.language.partition("-")
+        return f"{language}-{script.title()}" if script else language
+
     def natural_key(self):
         return (self.key,)
 
     @property
     def note(self):
         return localized(self, "note")
+
+
+def newest_source_date():
+    """The last day of the newest source's date of publication: what the catalog says holds "as of"
+    that day, since no source tells of anything later. Today when no source is dated."""
+    newest = (
+        Source.objects.exclude(published="")
+        .order_by("-published")
+        .values_list("published", flat=True)
+        .first()
+    )
+    if newest:
+        try:
+            return PartialDate.parse(newest).last_day()
+        except ValueError:
+            pass
+    return datetime.date.today()
 
 
 class StateQuerySet(PublicQuerySet):
@@ -656,6 +696,25 @@ CITABLE_MODELS = (
     "milestone",
     "organizationfact",
 )
+
+
+# Fields a citation never supports: identifiers and pictures, not facts.
+UNCITED_FIELDS = ("key", "emblem")
+
+
+def citable_fields(model):
+    """(name, label) of the fields of `model` a citation may support, labels in the active language."""
+    fields = [*model._meta.concrete_fields, *model._meta.many_to_many]
+    return [
+        (field.name, capfirst(field.verbose_name))
+        for field in fields
+        if field.editable and not field.primary_key and field.name not in UNCITED_FIELDS
+    ]
+
+
+def citable_field_label(model, name):
+    """The label of the field `name` of `model` in the active language; the name itself if unknown."""
+    return dict(citable_fields(model)).get(name, name)
 
 
 # The stored encyclopedia copies carry wiki link syntax, `[text](../Page/x.md "wikilink")`, and a verbatim

@@ -6,13 +6,16 @@ queries whatever the number of records."""
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django import forms
 from django.contrib.contenttypes.prefetch import GenericPrefetch
+from django.core import serializers
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
+from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils import translation
 from django.utils.html import format_html, format_html_join, linebreaks
@@ -23,8 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_countries.fields import Country
 
-from . import downloads, filters
+from . import downloads, filters, search
+from .checks import quote_agrees
 from .dates import PartialDateField, format_partial_date
+from .map import role_on
 from .models import (
     Citation,
     Crisis,
@@ -38,8 +43,10 @@ from .models import (
     Source,
     State,
     Summit,
-    localized,
+    citable_field_label,
+    newest_source_date,
 )
+from .templatetags.catalog_tags import list_separator, reader_text_html
 
 # Labels of the bilingual fields shown once, in the active language.
 LOCALIZED_LABELS = {
@@ -72,6 +79,26 @@ def base_field(name):
     return name
 
 
+def sources_differ(record, field, group):
+    """Whether the citations in `group` give different values for `field` of `record`.
+
+    A date or a number is compared with what each quote states (catalog/checks.py reads them):
+    the sources differ when one of them states another value than the record's. Other fields
+    cannot be read from a quote; there the curator's note on a citation says they differ."""
+    if len({citation.source_id for citation in group}) < 2:
+        return False
+    try:
+        model_field = type(record)._meta.get_field(field)
+    except FieldDoesNotExist:
+        model_field = None
+    value = getattr(record, field, None) if model_field is not None else None
+    if isinstance(model_field, PartialDateField) and value:
+        return any(quote_agrees(citation.quote, value) is False for citation in group)
+    if isinstance(model_field, models.IntegerField) and value is not None:
+        return any(quote_agrees(citation.quote, int(value)) is False for citation in group)
+    return any(citation.note for citation in group)
+
+
 @dataclass
 class References:
     citations: list  # numbered in reading order
@@ -82,16 +109,17 @@ class References:
     def of(cls, record, labels):
         citations = list(record.citations.all())
         by_field = defaultdict(list)
+        raw_fields = {}
         for number, citation in enumerate(citations, start=1):
             citation.number = number
-            by_field[base_field(citation.field)].append(citation)
-        # Sources differ on a field when several sources back it and the curator noted how they differ.
+            base = base_field(citation.field)
+            citation.field_label = labels.get(base) or citable_field_label(type(record), citation.field)
+            by_field[base].append(citation)
+            raw_fields.setdefault(base, citation.field)
         disputes = [
-            (labels.get(field, field), group)
+            (group[0].field_label, group)
             for field, group in by_field.items()
-            if field
-            and len({citation.source_id for citation in group}) > 1
-            and any(citation.note for citation in group)
+            if field and sources_differ(record, raw_fields[field], group)
         ]
         return cls(citations, dict(by_field), disputes)
 
@@ -106,12 +134,16 @@ def link(record):
 def render_value(record, name):
     """The field's value as safe HTML, or "" when empty."""
     if name in LOCALIZED_LABELS:
-        value = localized(record, name) if hasattr(record, f"{name}_en") else getattr(record, name)
+        if hasattr(record, f"{name}_en"):
+            return reader_text_html(record, name, paragraphs=True)
+        value = getattr(record, name)
         return mark_safe(linebreaks(value, autoescape=True)) if value else ""
     field = record._meta.get_field(name)
     if field.many_to_many:
         related = list(getattr(record, name).all())
-        return format_html_join("、", "{}", ((link(item),) for item in related)) if related else ""
+        return (
+            format_html_join(list_separator(), "{}", ((link(item),) for item in related)) if related else ""
+        )
     value = getattr(record, name)
     if value in (None, ""):
         return ""
@@ -124,7 +156,7 @@ def render_value(record, name):
     if field.choices:
         return getattr(record, f"get_{name}_display")()
     if isinstance(field, models.URLField):
-        return format_html('<a href="{}" rel="noopener">{}</a>', value, value)
+        return format_html('<a href="{}" rel="noopener">{}</a>', value, unquote(value))
     if isinstance(field, models.PositiveIntegerField):
         return f"{value:,}"
     return str(value)
@@ -233,8 +265,30 @@ class CatalogListView(ListView):
             current_sort=self.request.GET.get("sort", ""),
             verbose_name_plural=self.model._meta.verbose_name_plural,
             page_description=self.description,
+            chips=self.chips() if valid else [],
         )
         return context
+
+    def chips(self):
+        """The active filters, one chip per value: its label, and the query change that drops it
+        (the others stay; the page goes back to the first)."""
+        form = self.filterset.form
+        states = {state.code.code: state.name for state in self.filterset.states.values()}
+        chips = []
+        for name, field in form.fields.items():
+            if name == "sort":
+                continue
+            values = [value for value in self.request.GET.getlist(name) if value]
+            for value in values:
+                if isinstance(self.filterset.filters[name], filters.StateCodeFilter):
+                    shown = states.get(value, value)
+                else:
+                    shown = dict(getattr(field, "choices", ())).get(value, value)
+                remaining = [other for other in values if other != value]
+                chips.append(
+                    {"label": field.label, "value": shown, "change": {name: remaining or None, "page": None}}
+                )
+        return chips
 
 
 class StateListView(CatalogListView):
@@ -242,6 +296,12 @@ class StateListView(CatalogListView):
     filterset_class = filters.StateFilter
     columns = (("name", _("name")), ("code", _("code")), (None, _("current role")), (None, _("since")))
     description = _("Every state that has been a member, observer or candidate of the organization.")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["as_of"] = newest_source_date()
+        context["map_memberships"] = Membership.objects.public()
+        return context
 
 
 class MembershipListView(CatalogListView):
@@ -290,6 +350,28 @@ class CrisisListView(CatalogListView):
     description = _("Crises in member states and how the organization responded.")
 
 
+class MilestoneListView(CatalogListView):
+    model = Milestone
+    filterset_class = filters.MilestoneFilter
+    columns = (("date", _("date")), ("name", _("name")), ("kind", _("kind")), (None, _("states involved")))
+    description = _("The organization's own history: treaty, charter, forces, chairmanships and agreements.")
+
+
+class SeriesListView(CatalogListView):
+    model = ExerciseSeries
+    filterset_class = filters.SeriesFilter
+    columns = (
+        ("name", _("name")),
+        ("first_year", _("first year")),
+        (None, _("frequency")),
+        (None, _("exercises")),
+    )
+    description = _("Exercises that recur under one name, such as Kanal or Rubezh.")
+
+    def base_queryset(self):
+        return ExerciseSeries.objects.annotate(exercise_count=Count("exercises"))
+
+
 class SourceListView(CatalogListView):
     model = Source
     filterset_class = filters.SourceFilter
@@ -308,8 +390,69 @@ class SourceListView(CatalogListView):
 
 # --- Details ----------------------------------------------------------------------------------
 
+# Not part of a record's public JSON: internal flags, pictures, and our stored copy's file name.
+JSON_SKIPPED_FIELDS = ("is_synthetic", "emblem", "document")
 
-class CatalogDetailView(DetailView):
+
+def record_fields(record):
+    """The record's own fields, relations by natural key (states by ISO code), as JSON values."""
+    names = [
+        field.name
+        for field in (*record._meta.concrete_fields, *record._meta.many_to_many)
+        if not field.primary_key and field.name not in JSON_SKIPPED_FIELDS
+    ]
+    (serialized,) = serializers.serialize("python", [record], fields=names, use_natural_foreign_keys=True)
+    return serialized["fields"]
+
+
+def citation_json(citation, **extra):
+    return {
+        **extra,
+        "field": citation.field,
+        "section": citation.section,
+        "quote": citation.readable_quote,
+        "translation_en": citation.translation_en,
+        "note_zh": citation.note_zh,
+        "note_en": citation.note_en,
+    }
+
+
+class JsonDetailMixin:
+    """`?format=json`: the record and its citations as JSON, beside the HTML page."""
+
+    def get(self, request, *args, **kwargs):
+        format = request.GET.get("format")
+        if format is None:
+            return super().get(request, *args, **kwargs)
+        if format != "json":
+            return HttpResponseBadRequest(
+                gettext("Unknown format “%(format)s”: a record is offered as json.") % {"format": format},
+                content_type="text/plain; charset=utf-8",
+            )
+        self.object = self.get_object()
+        record = self.object
+        data = {
+            "record_kind": record._meta.model_name,
+            "page": request.build_absolute_uri(record.get_absolute_url()),
+            **record_fields(record),
+            "citations": self.json_citations(record),
+        }
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def json_citations(self, record):
+        return [
+            citation_json(
+                citation,
+                source=citation.source.key,
+                source_url=self.request.build_absolute_uri(citation.source.get_absolute_url()),
+            )
+            for citation in record.citations.all()
+        ]
+
+
+class CatalogDetailView(JsonDetailMixin, DetailView):
     """A record with every field, its related records and its numbered references."""
 
     slug_field = "key"
@@ -452,12 +595,13 @@ class MilestoneDetailView(CatalogDetailView):
     fields = ("kind", "date", "end_date", "states", "description", "note")
 
 
-class SourceDetailView(DetailView):
+class SourceDetailView(JsonDetailMixin, DetailView):
     model = Source
     slug_field = "key"
     slug_url_kwarg = "key"
     template_name = "catalog/source_detail.html"
-    fields = ("kind", "publisher", "published", "language", "url", "document", "note")
+    # `document`, our stored copy's file name, is for editors: it stays in the admin.
+    fields = ("kind", "publisher", "published", "language", "url", "note")
 
     def get_queryset(self):
         record = GenericPrefetch(
@@ -479,8 +623,23 @@ class SourceDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["rows"] = field_rows(self.object, self.fields, None)
-        context["supported"] = [citation for citation in self.object.citations.all() if citation.record]
+        supported = [citation for citation in self.object.citations.all() if citation.record]
+        for citation in supported:
+            citation.source = self.object  # the quote's language, without a query per citation
+            citation.field_label = citable_field_label(type(citation.record), citation.field)
+        context["supported"] = supported
         return context
+
+    def json_citations(self, source):
+        return [
+            citation_json(
+                citation,
+                record_kind=citation.content_type.model,
+                record_url=self.request.build_absolute_uri(citation.record.get_absolute_url()),
+            )
+            for citation in source.citations.all()
+            if citation.record is not None
+        ]
 
 
 class OrganizationView(ListView):
@@ -521,11 +680,17 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        current = Membership.objects.filter(end="").exclude(start="")
+        as_of = newest_source_date()
         memberships = list(Membership.objects.public().order_by("state__name_en", "start", "pk"))
+        holding = defaultdict(set)  # role -> states holding it on the as-of day
+        for state_pk, group in groupby_state(memberships):
+            current = role_on(group, as_of)
+            if current is not None:
+                holding[current.role].add(state_pk)
         context.update(
-            members_now=current.filter(role__in=MEMBER_ROLES).values("state").distinct().count(),
-            observers_now=current.filter(role=Role.OBSERVER).values("state").distinct().count(),
+            as_of=as_of,
+            members_now=len(set().union(*(holding[role] for role in MEMBER_ROLES))),
+            observers_now=len(holding[Role.OBSERVER]),
             summit_count=Summit.objects.count(),
             exercise_count=Exercise.objects.count(),
             crisis_count=Crisis.objects.count(),
@@ -534,6 +699,34 @@ class HomeView(TemplateView):
             latest_crises=Crisis.objects.public().order_by("-start", "-pk")[:5],
             latest_summits=Summit.objects.public().order_by("-date", "-pk")[:5],
         )
+        return context
+
+
+def groupby_state(memberships):
+    """(state id, [its periods]) for a list of periods."""
+    groups = defaultdict(list)
+    for membership in memberships:
+        groups[membership.state_id].append(membership)
+    return groups.items()
+
+
+class SearchView(TemplateView):
+    """The header's search box: every kind at once, a few results each, or one kind at length."""
+
+    template_name = "catalog/search.html"
+    per_kind = 5
+    per_single_kind = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = " ".join(self.request.GET.get("q", "").split())[: search.MAX_QUERY_LENGTH]
+        kind = search.KIND_BY_NAME.get(self.request.GET.get("kind", ""))
+        if query:
+            kinds, per_kind = ((kind,), self.per_single_kind) if kind else (search.KINDS, self.per_kind)
+            groups = search.search(query, kinds, per_kind)
+        else:
+            groups = []
+        context.update(query=query, kind=kind, groups=groups, kinds=search.KINDS)
         return context
 
 

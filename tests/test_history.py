@@ -149,7 +149,8 @@ def test_an_admin_edit_an_import_and_a_revert_each_leave_a_version_with_user_and
     assert exercise.troops == 4000
 
     versions = list(history_page(editor_client, exercise).context["page_obj"])
-    reverted_to = f"Reverted to the version of {admin_version.history_date:%Y-%m-%d %H:%M:%S} UTC"
+    # Reverted in the Chinese admin (/admin/), so the reason is in Chinese.
+    reverted_to = f"已恢复到 {admin_version.history_date:%Y-%m-%d %H:%M:%S} UTC 的版本"
     assert [(v.troops, v.history_user, v.history_change_reason) for v in versions] == [
         (4000, editor, reverted_to),
         (4500, editor, "Imported from exercises-fix.csv"),

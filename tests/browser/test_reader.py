@@ -16,8 +16,8 @@ def test_reader_filters_exercises_by_host_and_year_sorts_by_troops_and_follows_a
     page.get_by_role("button", name="Apply filters").click()
 
     expect(page.locator("#results-heading")).to_have_text("2 exercises, hosted by Kazakhstan, 2008–2014")
-    page.get_by_role("link", name="troops").click()
-    expect(page.locator("th[aria-sort=ascending]")).to_have_text("troops ▲")
+    page.get_by_role("link", name="Troops").click()
+    expect(page.locator("th[aria-sort=ascending]")).to_have_text("Troops ▲")
     page.locator("th[aria-sort=ascending] a").click()  # a second click sorts descending
     expect(page).to_have_url(re.compile(r"sort=-troops"))
     rows = page.locator("table.records tbody th")

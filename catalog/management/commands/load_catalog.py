@@ -33,6 +33,13 @@ CATALOG_MODELS = (
 )
 
 
+def record_initial_history():
+    """One "created" version per loaded record, as simple-history writes on a save: a fixture load
+    saves raw and writes none, and a record without one could not be reverted to its loaded state."""
+    for model in CATALOG_MODELS:
+        model.history.bulk_history_create(model.objects.all(), batch_size=500)
+
+
 class Command(BaseCommand):
     help = (
         "Load every fixture in fixtures/ into an empty catalog. Refuses to load over records that are "
@@ -62,6 +69,7 @@ class Command(BaseCommand):
                 for model in CATALOG_MODELS:
                     model.objects.all().delete()
             call_command("loaddata", *[str(path) for path in fixtures], verbosity=0)
+            record_initial_history()
         loaded = sum(model.objects.count() for model in CATALOG_MODELS)
         self.stdout.write(
             self.style.SUCCESS(f"Loaded {loaded} catalog records from {len(fixtures)} fixtures.")
