@@ -4,9 +4,11 @@ each tied by citations to the sources that state it."""
 import datetime
 import re
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -727,6 +729,20 @@ class CitationQuerySet(models.QuerySet):
         return self.filter(
             content_type=ContentType.objects.get_for_model(record), object_id=record.pk
         ).select_related("source")
+
+    def with_records(self):
+        """Each citation's record, read in one query per kind of record, whatever the kind."""
+        return self.prefetch_related(
+            GenericPrefetch(
+                "record",
+                [
+                    apps.get_model("catalog", name).objects.select_related("state")
+                    if name == "membership"
+                    else apps.get_model("catalog", name).objects.all()
+                    for name in CITABLE_MODELS
+                ],
+            )
+        )
 
 
 class Citation(models.Model):

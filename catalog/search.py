@@ -9,7 +9,6 @@ that the matching quotes belong to), whatever the catalog holds: each kind reads
 import re
 from dataclasses import dataclass
 
-from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Q
 from django.utils import translation
 from django.utils.html import escape, format_html
@@ -22,6 +21,7 @@ from .models import (
     ExerciseSeries,
     Membership,
     Milestone,
+    OrganizationFact,
     Source,
     State,
     Summit,
@@ -56,20 +56,8 @@ class SearchKind:
             condition |= Q(**{f"{field}__icontains": query})
         records = self.model.objects.filter(condition).select_related(*self.select_related)
         if self.model is Citation:
-            records = records.prefetch_related(GenericPrefetch("record", citable_querysets()))
+            records = records.with_records()
         return records.order_by("pk")
-
-
-def citable_querysets():
-    return [
-        State.objects.all(),
-        Membership.objects.select_related("state"),
-        Summit.objects.all(),
-        ExerciseSeries.objects.all(),
-        Exercise.objects.all(),
-        Crisis.objects.all(),
-        Milestone.objects.all(),
-    ]
 
 
 KINDS = (
@@ -87,6 +75,7 @@ KINDS = (
         Crisis, bilingual("name", "description", "outcome", "requesters", "note"), "catalog:crisis_list"
     ),
     SearchKind(Milestone, bilingual("name", "description", "note"), "catalog:milestone_list"),
+    SearchKind(OrganizationFact, bilingual("name", "description", "note")),
     SearchKind(Source, ("title", "publisher", *bilingual("note")), "catalog:source_list"),
     SearchKind(
         Citation, ("quote", "translation_en", "section", *bilingual("note")), None, select_related=("source",)

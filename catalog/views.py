@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from django import forms
-from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -604,20 +603,7 @@ class SourceDetailView(JsonDetailMixin, DetailView):
     fields = ("kind", "publisher", "published", "language", "url", "note")
 
     def get_queryset(self):
-        record = GenericPrefetch(
-            "record",
-            [
-                State.objects.all(),
-                Membership.objects.select_related("state"),
-                Summit.objects.all(),
-                ExerciseSeries.objects.all(),
-                Exercise.objects.all(),
-                Crisis.objects.all(),
-                Milestone.objects.all(),
-                OrganizationFact.objects.all(),
-            ],
-        )
-        citations = Citation.objects.select_related("content_type").prefetch_related(record)
+        citations = Citation.objects.select_related("content_type").with_records()
         return Source.objects.prefetch_related(Prefetch("citations", queryset=citations))
 
     def get_context_data(self, **kwargs):

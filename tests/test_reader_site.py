@@ -23,6 +23,7 @@ from catalog.models import (
 from tests.factories import (
     make_citation,
     make_exercise,
+    make_fact,
     make_membership,
     make_milestone,
     make_source,
@@ -400,6 +401,17 @@ def test_search_finds_chinese_text_and_an_empty_query_shows_no_results(client, d
     response = client.get("/search/", {"q": "哈萨克"})
     assert "<mark>哈萨克</mark>斯坦" in response.content.decode()
     assert texts(client.get("/search/", {"q": "  "}), "h2") == []
+
+
+def test_search_finds_facts_about_the_organization_and_links_to_their_place_on_its_page(client, db):
+    fact = make_fact(
+        key="headquarters", name_en="Headquarters in Moscow", description_en="Its seat is Moscow."
+    )
+    make_citation(fact, quote="该组织总部设在俄罗斯首都莫斯科", translation_en="headquartered in Moscow")
+    response = client.get("/en/search/", {"q": "moscow"})
+    assert texts(response, "h2") == ["Facts about the organization", "Citations"]
+    links = [attrs["href"] for attrs, text in elements(response, "a") if text == "Headquarters in Moscow"]
+    assert links == [reverse("catalog:organization") + "#headquarters"]
 
 
 # --- JSON --------------------------------------------------------------------------------------------
