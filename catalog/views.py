@@ -10,21 +10,25 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import Left
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
 from django.template import loader
+from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_countries.fields import Country
+from django_filters import MultipleChoiceFilter
 
 from . import downloads, filters
-from .dates import PartialDateField, format_partial_date
+from .dates import PartialDateField, format_partial_date, year_upper_bound
 from .models import (
     Citation,
     Crisis,
@@ -174,6 +178,17 @@ class CatalogListView(ListView):
     columns = ()  # (sort name or None, label)
     description = ""
 
+    def __init_subclass__(cls, **kwargs):
+        """The query parameters the page cache keys on (catalog/caching.py): the filters and the page."""
+        super().__init_subclass__(**kwargs)
+        if cls.filterset_class is not None:
+            declared = cls.filterset_class.base_filters
+            cls.query_parameters = (*declared, "page")
+            cls.query_lists = tuple(
+                name for name, filter_ in declared.items() if isinstance(filter_, MultipleChoiceFilter)
+            )
+            cls.query_defaults = {"page": "1"}
+
     def get_template_names(self):
         return [f"catalog/{self.model._meta.model_name}_list.html"]
 
@@ -205,7 +220,9 @@ class CatalogListView(ListView):
         return downloads.download(filterset.qs, self.model, format, filename)
 
     def get_queryset(self):
-        self.filterset = self.filterset_class(self.request.GET, queryset=self.base_queryset())
+        self.filterset = self.filterset_class(
+            self.request.GET, queryset=self.base_queryset(), request=self.request
+        )
         if not self.filterset.is_valid():
             # Never show unfiltered results for a filter we could not apply.
             return self.model.objects.none()
@@ -225,7 +242,8 @@ class CatalogListView(ListView):
         context.update(
             filter=self.filterset,
             heading=self.filterset.heading(count) if valid else _("Some filters could not be applied"),
-            facets=self.filterset.facets() if valid else [],
+            facets=self.filterset.facets() if valid and not self.filterset.facets_too_slow else [],
+            facets_too_slow=self.filterset.facets_too_slow,
             result_count=count,
             columns=self.columns,
             current_sort=self.request.GET.get("sort", ""),
@@ -342,18 +360,41 @@ class CatalogDetailView(DetailView):
         return context
 
 
+def count_all(querysets):
+    """The number of rows of each queryset, in one query."""
+    selects, params = [], []
+    for queryset in querysets:
+        sql, query_params = queryset.order_by().values("pk").query.sql_with_params()
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) counted_{len(selects)})")
+        params += query_params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        return list(cursor.fetchone())
+
+
+def filtered_list_url(route, query):
+    return f"{reverse(route)}?{urlencode(query)}"
+
+
+@dataclass
+class RelatedSection:
+    """A kind of record linked to a state on its page: how many, the latest few, and the list
+    filtered to exactly those records where the lists have that filter."""
+
+    title: str
+    count: int
+    latest: list
+    list_url: str = ""
+
+
 class StateDetailView(CatalogDetailView):
+    """A state with its counts and the latest few records of each kind: the page costs the same
+    whatever the state took part in, and each full list is one link away."""
+
     model = State
     fields = ("code", "description", "parliament", "armed_forces", "note")
-    detail_prefetch = (
-        "summits_hosted",
-        "summits_skipped",
-        "exercises_hosted",
-        "exercises_joined",
-        "crises",
-        "crises_requested",
-        "milestones",
-    )
+    latest_shown = 5
+    memberships_shown = 50
 
     def get_object(self, queryset=None):
         code = self.kwargs["code"].upper()
@@ -362,12 +403,86 @@ class StateDetailView(CatalogDetailView):
         except State.DoesNotExist:
             raise Http404(_("No state with the code %(code)s.") % {"code": code}) from None
 
+    def sections(self):
+        """(title, records, date field, list route, list query) of every kind linked to the state;
+        each condition is the one the linked list's filter applies."""
+        state, code = self.object, self.object.code.code
+
+        def linked(*relations):
+            ids = Q()
+            for relation in relations:
+                ids |= Q(
+                    pk__in=relation.through.objects.filter(state=state).values(
+                        relation.field.m2m_field_name()
+                    )
+                )
+            return ids
+
+        return (
+            (
+                _("Summits hosted or attended"),
+                Summit.objects.filter(Q(host=state) | linked(Summit.participants)),
+                "date",
+                "catalog:summit_list",
+                {"state": code},
+            ),
+            (
+                _("Summits it stayed away from"),
+                Summit.objects.filter(linked(Summit.absentees)),
+                "date",
+                None,
+                None,
+            ),
+            (
+                _("Exercises hosted"),
+                Exercise.objects.filter(linked(Exercise.hosts)),
+                "date",
+                "catalog:exercise_list",
+                {"host": code},
+            ),
+            (
+                _("Exercises hosted or joined"),
+                Exercise.objects.filter(linked(Exercise.participants, Exercise.hosts)),
+                "date",
+                "catalog:exercise_list",
+                {"state": code},
+            ),
+            (
+                _("Crises it was part of"),
+                Crisis.objects.filter(linked(Crisis.states)),
+                "start",
+                "catalog:crisis_list",
+                {"state": code},
+            ),
+            (
+                _("Crises in which it asked for help"),
+                Crisis.objects.filter(linked(Crisis.requested_by)),
+                "start",
+                None,
+                None,
+            ),
+            (_("Milestones"), Milestone.objects.filter(linked(Milestone.states)), "date", None, None),
+        )
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        memberships = list(self.object.memberships.all())
-        for membership in memberships:
+        sections = []
+        definitions = self.sections()
+        memberships = self.object.memberships.order_by("-start", "-pk")
+        membership_count, *counts = count_all([memberships] + [records for _t, records, *_r in definitions])
+        for (title, records, date_field, route, query), count in zip(definitions, counts, strict=True):
+            latest = list(records.order_by(f"-{date_field}", "-pk")[: self.latest_shown]) if count else []
+            list_url = filtered_list_url(route, query) if route and count else ""
+            sections.append(RelatedSection(title, count, latest, list_url))
+        shown = list(memberships[: self.memberships_shown])[::-1]  # the latest, in date order
+        for membership in shown:
             membership.state = self.object  # the chart and rows name the state without a query
-        context["memberships"] = memberships
+        context.update(
+            sections=sections,
+            memberships=shown,
+            membership_count=membership_count,
+            memberships_url=filtered_list_url("catalog:membership_list", {"state": self.object.code.code}),
+        )
         return context
 
 
@@ -550,48 +665,129 @@ class TimelineForm(forms.Form):
     )
 
 
+@dataclass
+class YearWindow:
+    """Consecutive years shown on one timeline page."""
+
+    first: int
+    last: int
+    count: int
+
+    def __str__(self):
+        return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
+
+
+def year_windows(year_counts, budget):
+    """Consecutive years grouped so that each window holds at most `budget` events; a year with
+    more than that is a window of its own (and is shown up to `budget` events)."""
+    windows = []
+    for year, count in sorted(year_counts.items()):
+        if windows and windows[-1].count + count <= budget:
+            windows[-1].last, windows[-1].count = year, windows[-1].count + count
+        else:
+            windows.append(YearWindow(year, year, count))
+    return windows
+
+
 class TimelineView(TemplateView):
-    """Every dated event in one chronological list, grouped by year."""
+    """Every dated event in chronological order, grouped by year and shown a window of years at
+    a time: each page holds at most `events_per_page` events, whatever the catalog holds, and
+    names every window with its years and number of events."""
 
     template_name = "catalog/timeline.html"
+    events_per_page = 200
+    query_parameters = ("kind", "state", "year_from", "year_to", "year")
+    query_lists = ("kind", "state")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = TimelineForm(self.request.GET)
-        events = self.events(form.cleaned_data) if form.is_valid() else []
+        context.update(form=form, years=[], event_count=0, windows=[], window=None)
+        if not form.is_valid():
+            return context
+        sources = self.sources(form.cleaned_data)
+        year_counts = defaultdict(int)
+        for _kind, records, date_field, _title in sources:
+            rows = (
+                records.exclude(**{date_field: ""})
+                .order_by()
+                .values(year=Left(date_field, 4))
+                .annotate(n=Count("*"))
+                .values_list("year", "n")
+            )
+            for year, n in rows:
+                if year.isdigit():
+                    year_counts[int(year)] += n
+        windows = year_windows(year_counts, self.events_per_page)
+        if not windows:
+            return context
+        index = self.window_index(windows)
+        window = windows[index]
+        events = self.events(sources, window)
         years = defaultdict(list)
         for event in events:
             years[event.year].append(event)
-        context.update(form=form, years=sorted(years.items()), event_count=len(events))
+        context.update(
+            years=sorted(years.items()),
+            event_count=sum(year_counts.values()),
+            windows=windows,
+            window=window,
+            shown_count=len(events),
+            previous_window=windows[index - 1] if index > 0 else None,
+            next_window=windows[index + 1] if index + 1 < len(windows) else None,
+            # The windows around this one, and the first and the last: the navigation stays short.
+            nearby_windows=windows[max(index - 10, 0) : index + 11],
+            first_window=windows[0],
+            last_window=windows[-1],
+            year_lists=self.year_lists(window) if len(events) < window.count else [],
+        )
         return context
 
-    def events(self, data):
+    def year_lists(self, window):
+        """(label, URL) of the lists of a window's years, for events past the page's limit."""
+        years = {"year_from": window.first, "year_to": window.last}
+        return [
+            (_("Exercises"), filtered_list_url("catalog:exercise_list", years)),
+            (_("Summits"), filtered_list_url("catalog:summit_list", years)),
+            (_("Crises"), filtered_list_url("catalog:crisis_list", years)),
+            (_("Membership periods"), filtered_list_url("catalog:membership_list", years)),
+        ]
+
+    def window_index(self, windows):
+        """The window holding `?year=`, the first one when it is missing or holds no events."""
+        try:
+            year = int(self.request.GET.get("year", ""))
+        except ValueError:
+            return 0
+        return next((i for i, window in enumerate(windows) if window.first <= year <= window.last), 0)
+
+    def sources(self, data):
+        """(kind, records, date field, title) of every kind asked for, within the filters."""
         kinds = set(data["kind"]) or {kind for kind, _label in TimelineForm.KINDS}
         states = data["state"]
-        labels = dict(TimelineForm.KINDS)
-        events = []
+        year_from, year_to = data.get("year_from"), data.get("year_to")
+
+        def within_years(records, date_field):
+            if year_from:
+                records = records.filter(**{f"{date_field}__gte": f"{year_from:04d}"})
+            if year_to:
+                records = records.filter(**{f"{date_field}__lt": year_upper_bound(year_to)})
+            return records
+
+        sources = []
         if "membership" in kinds:
             memberships = Membership.objects.public()
             if states:
                 memberships = memberships.filter(state__in=states)
-            for membership in memberships:
-                role = membership.get_role_display()
-                if membership.start:
-                    title = gettext("%(state)s: %(role)s from this date") % {
-                        "state": membership.state,
-                        "role": role,
-                    }
-                    events.append(
-                        Event(membership.start, "membership", labels["membership"], title, membership)
-                    )
-                if membership.end:
-                    title = gettext("%(state)s: %(role)s period ends") % {
-                        "state": membership.state,
-                        "role": role,
-                    }
-                    events.append(
-                        Event(membership.end, "membership", labels["membership"], title, membership)
-                    )
+            sources += [
+                (
+                    "membership",
+                    within_years(memberships, "start"),
+                    "start",
+                    _("%(state)s: %(role)s from this date"),
+                ),
+                ("membership", within_years(memberships, "end"), "end", _("%(state)s: %(role)s period ends")),
+            ]
         dated = (
             ("summit", Summit, "date", Q(host__in=states) | Q(participants__in=states)),
             ("exercise", Exercise, "date", Q(hosts__in=states) | Q(participants__in=states)),
@@ -601,23 +797,33 @@ class TimelineView(TemplateView):
         for kind, model, date_field, by_state in dated:
             if kind not in kinds:
                 continue
-            records = model.objects.order_by(date_field, "pk")
+            records = model.objects.all()
             if states:
                 records = records.filter(pk__in=model.objects.filter(by_state).values("pk"))
-            events.extend(
-                Event(getattr(record, date_field), kind, labels[kind], str(record), record)
-                for record in records
-            )
-        year_from, year_to = data.get("year_from"), data.get("year_to")
-        events = [
-            event
-            for event in events
-            if event.date
-            and (not year_from or event.year >= f"{year_from:04d}")
-            and (not year_to or event.year <= f"{year_to:04d}")
-        ]
+            sources.append((kind, within_years(records, date_field), date_field, None))
+        return sources
+
+    def events(self, sources, window):
+        """The window's events in date order, at most `events_per_page` of them: no kind reads
+        more rows than that."""
+        labels = dict(TimelineForm.KINDS)
         order = [kind for kind, _label in TimelineForm.KINDS]
-        return sorted(events, key=lambda event: (event.date, order.index(event.kind), event.record.pk))
+        events = []
+        for kind, records, date_field, title in sources:
+            records = records.filter(
+                **{
+                    f"{date_field}__gte": f"{window.first:04d}",
+                    f"{date_field}__lt": year_upper_bound(window.last),
+                }
+            ).order_by(date_field, "pk")[: self.events_per_page]
+            for record in records:
+                if title:
+                    text = title % {"state": record.state, "role": record.get_role_display()}
+                else:
+                    text = str(record)
+                events.append(Event(getattr(record, date_field), kind, labels[kind], text, record))
+        events.sort(key=lambda event: (event.date, order.index(event.kind), event.record.pk))
+        return events[: self.events_per_page]
 
 
 # --- Errors -----------------------------------------------------------------------------------

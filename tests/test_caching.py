@@ -87,10 +87,9 @@ def test_a_current_copy_gets_304_without_a_body(client, exercise):
     first = client.get(exercise.get_absolute_url())
 
     by_etag = client.get(exercise.get_absolute_url(), headers={"if-none-match": first["ETag"]})
-    by_date = client.get(exercise.get_absolute_url(), headers={"if-modified-since": first["Last-Modified"]})
 
     assert (by_etag.status_code, by_etag.content) == (304, b"")
-    assert by_date.status_code == 304
+    assert "Last-Modified" not in first  # the version says that the catalog changed, not when
     assert set(first["Cache-Control"].split(", ")) == {"public", "max-age=0", "must-revalidate"}
 
 
