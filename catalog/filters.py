@@ -228,17 +228,20 @@ def time_limit(connection, milliseconds):
     time limit): PostgreSQL's statement_timeout for this transaction, SQLite's progress handler."""
     connection.ensure_connection()
     if connection.vendor == "postgresql":
+        nested = connection.in_atomic_block  # else the setting ends with the transaction below
         try:
             with transaction.atomic(using=connection.alias):
                 with connection.cursor() as cursor:
-                    cursor.execute("SHOW statement_timeout")
-                    (previous,) = cursor.fetchone()
                     cursor.execute(
-                        "SELECT set_config('statement_timeout', %s, true)", [str(max(milliseconds, 1))]
+                        "SELECT current_setting('statement_timeout'), "
+                        "set_config('statement_timeout', %s, true)",
+                        [str(max(milliseconds, 1))],
                     )
+                    (previous, _limit) = cursor.fetchone()
                 yield
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+                if nested:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
                 raise TooSlow from error

@@ -18,6 +18,7 @@ dropped, so that a rebuild of the counter's own table never meets triggers that 
 
 import secrets
 
+from django.apps import apps as global_apps
 from django.db import connections
 
 VERSION_TABLE = "catalog_catalogversion"
@@ -121,5 +122,6 @@ def before_migrate(sender, using, **kwargs):
     drop_version_triggers(connections[using])
 
 
-def after_migrate(sender, using, apps, **kwargs):
-    install_version_triggers(connections[using], apps)
+def after_migrate(sender, using, apps=None, **kwargs):
+    # `flush` sends the signal without the migration state: the current models are the state.
+    install_version_triggers(connections[using], apps or global_apps)
