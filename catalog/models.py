@@ -751,6 +751,7 @@ class CatalogVersion(models.Model):
 
     class Meta:
         verbose_name = _("catalog version")
+        default_permissions = ()  # written by the database only: nobody is given rights to it
         constraints = [models.CheckConstraint(condition=Q(pk=1), name="catalog_version_single_row")]
 
     def __str__(self):

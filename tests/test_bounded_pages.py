@@ -220,6 +220,7 @@ def test_sqlite_runs_with_wal_a_busy_timeout_and_immediate_transactions(settings
 
 
 @sqlite_only
+@pytest.mark.django_db
 def test_a_read_during_a_long_write_transaction_in_another_connection_does_not_fail(tmp_path):
     """The import holds its write lock and, with a small page cache, spills its changes to the
     database file before it commits: with a rollback journal that takes the exclusive lock and a

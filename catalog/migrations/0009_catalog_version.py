@@ -33,6 +33,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'catalog version',
+                'default_permissions': (),
                 'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='catalog_version_single_row')],
             },
         ),
