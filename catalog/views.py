@@ -538,9 +538,20 @@ class ExerciseDetailView(CatalogDetailView):
 
 
 class SeriesDetailView(CatalogDetailView):
+    """A series with its number of exercises and the latest few; the list shows them all."""
+
     model = ExerciseSeries
     fields = ("first_year", "frequency", "description", "note")
-    detail_prefetch = (Prefetch("exercises", queryset=Exercise.objects.order_by("date", "pk")),)
+    latest_shown = 20
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        exercises = self.object.exercises.all()
+        count = exercises.count()
+        latest = list(exercises.order_by("-date", "-pk")[: self.latest_shown]) if count else []
+        list_url = filtered_list_url("catalog:exercise_list", {"kind": self.object.key}) if count else ""
+        context["section"] = RelatedSection(_("Exercises in this series"), count, latest, list_url)
+        return context
 
 
 class CrisisDetailView(CatalogDetailView):
@@ -567,12 +578,18 @@ class MilestoneDetailView(CatalogDetailView):
 
 class SourceDetailView(DetailView):
     model = Source
+    query_parameters = ("page",)
+    query_defaults = {"page": "1"}
     slug_field = "key"
     slug_url_kwarg = "key"
     template_name = "catalog/source_detail.html"
     fields = ("kind", "publisher", "published", "language", "url", "document", "note")
 
-    def get_queryset(self):
+    citations_per_page = 100
+
+    def get_context_data(self, **kwargs):
+        """The citations a page at a time: a source may back thousands of records."""
+        context = super().get_context_data(**kwargs)
         record = GenericPrefetch(
             "record",
             [
@@ -585,13 +602,19 @@ class SourceDetailView(DetailView):
                 Milestone.objects.all(),
             ],
         )
-        citations = Citation.objects.select_related("content_type").prefetch_related(record)
-        return Source.objects.prefetch_related(Prefetch("citations", queryset=citations))
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["rows"] = field_rows(self.object, self.fields, None)
-        context["supported"] = [citation for citation in self.object.citations.all() if citation.record]
+        citations = (
+            Citation.objects.filter(source=self.object)
+            .select_related("content_type")
+            .prefetch_related(record)
+        )
+        paginator = Paginator(citations.order_by("pk"), self.citations_per_page)
+        page = paginator.get_page(self.request.GET.get("page"))
+        context.update(
+            rows=field_rows(self.object, self.fields, None),
+            supported=[citation for citation in page.object_list if citation.record],
+            citation_count=paginator.count,
+            page_obj=page,
+        )
         return context
 
 

@@ -40,6 +40,9 @@ BOUNDED_PAGES = [
     "/sitemap-membership-en.xml",
     "/exercises/?page=2",
     "/exercises/?state=KZ&sort=-troops",
+    "/exercises/series/rubezh/",
+    "/sources/tass/",
+    "/sources/tass/?page=3",
 ]
 
 
@@ -99,6 +102,24 @@ def test_the_state_page_counts_each_kind_and_links_the_filtered_lists(client, sm
     assert client.get(by_title["Crises it was part of"].list_url).context["result_count"] == 200
     assert response.context["membership_count"] == 200
     assert len(response.context["memberships"]) == 50
+
+
+def test_a_series_page_shows_the_latest_exercises_and_links_the_list_of_all(client, small_catalog):
+    build(10, 990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    response = client.get("/en/exercises/series/rubezh/")
+    section = response.context["section"]
+    assert (section.count, len(section.latest)) == (666, 20)  # exercise n is in the series when n % 3
+    assert client.get(section.list_url).context["result_count"] == 666
+
+
+def test_a_source_page_shows_its_citations_a_page_at_a_time(client, small_catalog):
+    build(10, 990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    first = client.get("/en/sources/tass/")
+    last = client.get("/en/sources/tass/", {"page": "10"})
+    assert first.context["citation_count"] == 1000
+    assert len(elements(first, "tr")) == 101  # the header row and 100 citations
+    assert len(elements(last, "tr")) == 101
+    assert first.context["supported"][0].record != last.context["supported"][0].record
 
 
 def test_the_sitemap_is_an_index_of_pages_of_at_most_2000_urls(client, small_catalog):
