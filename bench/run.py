@@ -577,6 +577,7 @@ def copy_to_postgresql(url):
             if "id" in columns:
                 sequence = f"pg_get_serial_sequence('\"{table}\"', 'id')"
                 target.execute(f'select setval({sequence}, coalesce(max(id), 0) + 1, false) from "{table}"')
+        target.execute("ANALYZE")  # planner statistics, as autovacuum would gather them in time
     run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=env)
     seconds = time.monotonic() - started
     log(f"  {rows:,} rows in {seconds:.1f} s")
