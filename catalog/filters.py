@@ -105,6 +105,14 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=1000, max_value=9999, **kwargs)
 
 
+class CountFilter(django_filters.NumberFilter):
+    """A whole number of troops and the like, bounded by what the column can hold."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", COUNT_WIDGET)
+        super().__init__(*args, min_value=0, max_value=LARGEST_COUNT, **kwargs)
+
+
 class KindFilter(django_filters.ChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", PythonSelect)
@@ -624,22 +632,8 @@ class ExerciseFilter(CatalogFilterSet):
     state = StateCodeFilter(label=_("Host or participant"), method="filter_state")
     host = StateCodeFilter(label=_("Host state"), method="filter_host")
     kind = KindFilter(label=_("Series"), method="filter_series", choices=[])
-    troops_min = django_filters.NumberFilter(
-        label=_("At least troops"),
-        field_name="troops",
-        lookup_expr="gte",
-        min_value=0,
-        max_value=LARGEST_COUNT,
-        widget=COUNT_WIDGET,
-    )
-    troops_max = django_filters.NumberFilter(
-        label=_("At most troops"),
-        field_name="troops",
-        lookup_expr="lte",
-        min_value=0,
-        max_value=LARGEST_COUNT,
-        widget=COUNT_WIDGET,
-    )
+    troops_min = CountFilter(label=_("At least troops"), field_name="troops", lookup_expr="gte")
+    troops_max = CountFilter(label=_("At most troops"), field_name="troops", lookup_expr="lte")
     sort = SortFilter(
         fields=(("date", "date"), ("name_en", "name"), ("series__name_en", "series"), ("troops", "troops")),
         field_labels={
@@ -711,22 +705,8 @@ class CrisisFilter(CatalogFilterSet):
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("State involved"), method="filter_state")
     kind = KindFilter(label=_("Response"), field_name="response", choices=Response.choices)
-    troops_min = django_filters.NumberFilter(
-        label=_("At least troops"),
-        field_name="troops_deployed",
-        lookup_expr="gte",
-        min_value=0,
-        max_value=LARGEST_COUNT,
-        widget=COUNT_WIDGET,
-    )
-    troops_max = django_filters.NumberFilter(
-        label=_("At most troops"),
-        field_name="troops_deployed",
-        lookup_expr="lte",
-        min_value=0,
-        max_value=LARGEST_COUNT,
-        widget=COUNT_WIDGET,
-    )
+    troops_min = CountFilter(label=_("At least troops"), field_name="troops_deployed", lookup_expr="gte")
+    troops_max = CountFilter(label=_("At most troops"), field_name="troops_deployed", lookup_expr="lte")
     sort = SortFilter(
         fields=(
             ("start", "start"),

@@ -9,9 +9,8 @@ from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.test.utils import CaptureQueriesContext
 
 from catalog import filters
-from catalog.models import ExerciseSeries
-from tests.factories import make_exercise, make_source, make_state
-from tests.test_query_counts import CODES, build
+from tests.factories import make_exercise, make_state
+from tests.test_query_counts import build, ten_of_each
 from tests.test_views import elements, texts
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -23,11 +22,7 @@ MOST_BYTES = 300 * 1024
 
 @pytest.fixture
 def small_catalog(db):
-    states = [make_state(code) for code in CODES]
-    series = ExerciseSeries.objects.create(key="rubezh", name_zh="防线", name_en="Rubezh")
-    source = make_source(key="tass")
-    build(0, 10, states, series, source)
-    return {"states": states, "series": series, "source": source}
+    return ten_of_each()
 
 
 BOUNDED_PAGES = [

@@ -24,14 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def page_cache(settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-pages"},
-    }
-    caches["pages"].clear()
-    yield caches["pages"]
-    caches["pages"].clear()
+def every_test_with_the_page_cache(page_cache):
+    return page_cache
 
 
 @pytest.fixture(params=["locmem", "redis"])

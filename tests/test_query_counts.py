@@ -81,14 +81,19 @@ def build(start, count, states, series, source):
     )
 
 
-@pytest.fixture
-def catalog(db):
+def ten_of_each():
+    """Five states, a series, a source and ten records of each kind made by `build`."""
     states = [make_state(code) for code in CODES]
     series = ExerciseSeries.objects.create(key="rubezh", name_zh="防线", name_en="Rubezh")
     source = make_source(key="tass")
     build(0, 10, states, series, source)
     Citation.objects.create(record=states[0], source=source, quote="国家原文")
     return {"states": states, "series": series, "source": source}
+
+
+@pytest.fixture
+def catalog(db):
+    return ten_of_each()
 
 
 PAGES = [

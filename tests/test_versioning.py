@@ -5,7 +5,6 @@ import threading
 
 import pytest
 from django.apps import apps
-from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection, connections, models, transaction
 
@@ -17,17 +16,6 @@ from .test_views import texts
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
-
-
-@pytest.fixture
-def page_cache(settings):
-    settings.CACHES = {
-        **settings.CACHES,
-        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-versions"},
-    }
-    caches["pages"].clear()
-    yield caches["pages"]
-    caches["pages"].clear()
 
 
 @pytest.fixture
