@@ -37,7 +37,6 @@ BOUNDED_PAGES = [
     "/exercises/?state=KZ&sort=-troops",
     "/exercises/series/rubezh/",
     "/sources/tass/",
-    "/sources/tass/?page=3",
 ]
 
 
@@ -111,7 +110,7 @@ def test_a_source_page_shows_its_citations_a_page_at_a_time(client, small_catalo
     build(10, 990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
     first = client.get("/en/sources/tass/")
     last = client.get("/en/sources/tass/", {"page": "10"})
-    assert first.context["citation_count"] == 1000
+    assert first.context["citation_count"] == 1001  # an exercise's each, and a state's
     assert len(elements(first, "tr")) == 101  # the header row and 100 citations
     assert len(elements(last, "tr")) == 101
     assert first.context["supported"][0].record != last.context["supported"][0].record
