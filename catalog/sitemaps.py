@@ -92,7 +92,7 @@ def index(request):
     record_sitemaps = {
         name: sitemap for name, sitemap in sitemaps.items() if issubclass(sitemap, RecordSitemap)
     }
-    counts = dict(zip(MODELS, count_all([model.objects.all() for model in MODELS]), strict=True))
+    counts = dict(zip(MODELS, count_all([model.objects.values("pk") for model in MODELS]), strict=True))
     counted = {
         name: sitemap(counts[sitemap.model]) if name in record_sitemaps else sitemap
         for name, sitemap in sitemaps.items()

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db import connection, models
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Left
+from django.db.models.lookups import In
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
 from django.template import loader
 from django.urls import reverse
@@ -361,10 +362,10 @@ class CatalogDetailView(DetailView):
 
 
 def count_all(querysets):
-    """The number of rows of each queryset, in one query."""
+    """The number of rows of each queryset (of ids: `values("pk")`, a union of them), in one query."""
     selects, params = [], []
     for queryset in querysets:
-        sql, query_params = queryset.order_by().values("pk").query.sql_with_params()
+        sql, query_params = queryset.order_by().query.sql_with_params()
         selects.append(f"(SELECT COUNT(*) FROM ({sql}) counted_{len(selects)})")
         params += query_params
     with connection.cursor() as cursor:
@@ -395,6 +396,7 @@ class StateDetailView(CatalogDetailView):
     fields = ("code", "description", "parliament", "armed_forces", "note")
     latest_shown = 5
     memberships_shown = 50
+    read_by_id = 1000
 
     def get_object(self, queryset=None):
         code = self.kwargs["code"].upper()
@@ -404,64 +406,65 @@ class StateDetailView(CatalogDetailView):
             raise Http404(_("No state with the code %(code)s.") % {"code": code}) from None
 
     def sections(self):
-        """(title, records, date field, list route, list query) of every kind linked to the state;
-        each condition is the one the linked list's filter applies."""
+        """(title, model, ids, date field, list route, list query) of every kind linked to the
+        state. The ids are read from the link tables' (state, record) indexes, and each set is the
+        one the linked list's filter selects."""
         state, code = self.object, self.object.code.code
 
-        def linked(*relations):
-            ids = Q()
-            for relation in relations:
-                ids |= Q(
-                    pk__in=relation.through.objects.filter(state=state).values(
-                        relation.field.m2m_field_name()
-                    )
-                )
-            return ids
+        def linked(*relations, hosted_by=None):
+            ids = [
+                relation.through.objects.filter(state=state)
+                .order_by()
+                .values_list(f"{relation.field.m2m_field_name()}_id", flat=True)
+                for relation in relations
+            ]
+            if hosted_by is not None:
+                ids.append(hosted_by.objects.filter(host=state).order_by().values_list("pk", flat=True))
+            return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
 
         return (
             (
                 _("Summits hosted or attended"),
-                Summit.objects.filter(Q(host=state) | linked(Summit.participants)),
+                Summit,
+                linked(Summit.participants, hosted_by=Summit),
                 "date",
                 "catalog:summit_list",
                 {"state": code},
             ),
-            (
-                _("Summits it stayed away from"),
-                Summit.objects.filter(linked(Summit.absentees)),
-                "date",
-                None,
-                None,
-            ),
+            (_("Summits it stayed away from"), Summit, linked(Summit.absentees), "date", None, None),
             (
                 _("Exercises hosted"),
-                Exercise.objects.filter(linked(Exercise.hosts)),
+                Exercise,
+                linked(Exercise.hosts),
                 "date",
                 "catalog:exercise_list",
                 {"host": code},
             ),
             (
                 _("Exercises hosted or joined"),
-                Exercise.objects.filter(linked(Exercise.participants, Exercise.hosts)),
+                Exercise,
+                linked(Exercise.participants, Exercise.hosts),
                 "date",
                 "catalog:exercise_list",
                 {"state": code},
             ),
             (
                 _("Crises it was part of"),
-                Crisis.objects.filter(linked(Crisis.states)),
+                Crisis,
+                linked(Crisis.states),
                 "start",
                 "catalog:crisis_list",
                 {"state": code},
             ),
             (
                 _("Crises in which it asked for help"),
-                Crisis.objects.filter(linked(Crisis.requested_by)),
+                Crisis,
+                linked(Crisis.requested_by),
                 "start",
                 None,
                 None,
             ),
-            (_("Milestones"), Milestone.objects.filter(linked(Milestone.states)), "date", None, None),
+            (_("Milestones"), Milestone, linked(Milestone.states), "date", None, None),
         )
 
     def get_context_data(self, **kwargs):
@@ -469,9 +472,16 @@ class StateDetailView(CatalogDetailView):
         sections = []
         definitions = self.sections()
         memberships = self.object.memberships.order_by("-start", "-pk")
-        membership_count, *counts = count_all([memberships] + [records for _t, records, *_r in definitions])
-        for (title, records, date_field, route, query), count in zip(definitions, counts, strict=True):
-            latest = list(records.order_by(f"-{date_field}", "-pk")[: self.latest_shown]) if count else []
+        membership_count, *counts = count_all(
+            [memberships.values("pk")] + [ids for _t, _m, ids, *_r in definitions]
+        )
+        for (title, model, ids, date_field, route, query), count in zip(definitions, counts, strict=True):
+            # A few linked records are read by id and sorted; many are found by walking the date
+            # index from the latest, comparing ids without an index (filters.py), which stops
+            # after a few matches instead of reading them all to sort them.
+            linked = Q(pk__in=ids) if count <= self.read_by_id else Q(In(filters.unindexed("pk"), ids))
+            records = model.objects.filter(linked).order_by(f"-{date_field}", "-pk")
+            latest = list(records[: self.latest_shown]) if count else []
             list_url = filtered_list_url(route, query) if route and count else ""
             sections.append(RelatedSection(title, count, latest, list_url))
         shown = list(memberships[: self.memberships_shown])[::-1]  # the latest, in date order
