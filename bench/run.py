@@ -72,6 +72,40 @@ HOME_URL = "/"
 # About 10,000 rows: the synthetic exercises spread evenly over 30 years, this is three of them.
 CSV_URL = "/exercises/?year_from=2014&year_to=2016&format=csv"
 PAGE_SIZE = 50  # our list's page size: page 2,000 starts at row 99,950
+# Every other kind of public page, loaded for a shorter time each (a third of --duration, at least
+# 3 s) so that the whole run stays short. Detail pages of each kind are added by `kind_urls()` from
+# keys found in the database; a page that does not exist yet is reported as not available.
+KIND_PAGES = {
+    "state_list": ("states", "/states/"),
+    "membership_list": ("memberships", "/memberships/"),
+    "summit_list": ("summits", "/summits/"),
+    "crisis_list": ("crises", "/crises/"),
+    "source_list": ("sources", "/sources/"),
+    "milestone_list": ("milestones", "/milestones/"),
+    "list_sorted": ("exercises by troops, page 2", "/exercises/?sort=-troops&page=2"),
+    "state_page": ("state page", "/states/KZ/"),
+    "timeline": ("timeline, first years", "/timeline/"),
+    "timeline_year": ("timeline from 2010", "/timeline/?year=2010"),
+    "sitemap": ("sitemap index", "/sitemap.xml"),
+    "sitemap_page": ("sitemap page", "/sitemap-exercise-zh-hans.xml?p=2"),
+    "search": ("search", "/search/?q=rubezh"),
+    "json": ("JSON of a filtered list", "/exercises/?year_from=2016&year_to=2016&format=json"),
+}
+# Detail pages: (table, route prefix) of each kind; the record in the middle of the table is shown.
+DETAIL_KINDS = {
+    "membership_detail": ("catalog_membership", "/memberships/"),
+    "summit_detail": ("catalog_summit", "/summits/"),
+    "series_detail": ("catalog_exerciseseries", "/exercises/series/"),
+    "crisis_detail": ("catalog_crisis", "/crises/"),
+    "milestone_detail": ("catalog_milestone", "/milestones/"),
+    "source_detail": ("catalog_source", "/sources/"),
+}
+# Content types other than HTML.
+KIND_CONTENT_TYPES = {
+    "sitemap": "application/xml",
+    "sitemap_page": "application/xml",
+    "json": "application/json",
+}
 
 # The same questions asked of Datasette. The state filter is "host or participant", a join through
 # the two many-to-many tables, given as Datasette's `_where=` (a canned query would not be a table page).
@@ -483,9 +517,79 @@ def datasette_urls():
     return {"deep": deep, "row": f"{DATASETTE_TABLE}/{detail_id}", "csv_rows": csv_rows}
 
 
-def bench_site(duration, page_cache=True):
-    """Our pages under gunicorn; with `page_cache` off every request renders its page (cold)."""
+def kind_urls():
+    """KIND_PAGES with one detail page of every kind, keyed from the database (the record in the
+    middle of each table, so neither the first nor the last)."""
+    pages = dict(KIND_PAGES)
+    with contextlib.closing(sqlite3.connect(f"file:{DATABASE}?mode=ro", uri=True)) as db:
+        for name, (table, prefix) in DETAIL_KINDS.items():
+            (count,) = db.execute(f"select count(*) from {table}").fetchone()
+            row = db.execute(f"select key from {table} order by id limit 1 offset ?", [count // 2]).fetchone()
+            if row:
+                pages[name] = (name.replace("_", " "), f"{prefix}{row[0]}/")
+    return pages
+
+
+def copy_to_postgresql(url):
+    """The bench database copied into the PostgreSQL database `url` names: migrated, emptied, every
+    table copied in one transaction (Django's foreign keys are deferred to its commit), sequences
+    moved past the copied ids, and migrated again so the catalog version's triggers and counter
+    are in place. Independent of how the SQLite database was made."""
+    import psycopg
+
+    env = {**site_environment(), "DATABASE_URL": url}
+    run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=env)
+    log("Copying the bench database into PostgreSQL ...")
+    started = time.monotonic()
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{DATABASE}?mode=ro", uri=True)) as source,
+        psycopg.connect(url) as target,
+    ):
+        target.execute("SET TIME ZONE 'UTC'")
+        tables = target.execute("select tablename from pg_tables where schemaname = current_schema()")
+        theirs = {
+            table: [
+                column
+                for (column,) in target.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_name = %s and table_schema = current_schema()",
+                    [table],
+                )
+            ]
+            for (table,) in tables.fetchall()
+        }
+        ours = [
+            table
+            for (table,) in source.execute("select name from sqlite_master where type = 'table'")
+            if table in theirs and table != "django_migrations"
+        ]
+        target.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in ours) + " CASCADE")
+        rows = 0
+        for table in ours:
+            columns = [
+                row[1] for row in source.execute(f'pragma table_info("{table}")') if row[1] in theirs[table]
+            ]
+            names = ", ".join(f'"{column}"' for column in columns)
+            with target.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in source.execute(f'select {names} from "{table}"'):
+                    copy.write_row(row)
+                    rows += 1
+            if "id" in columns:
+                sequence = f"pg_get_serial_sequence('\"{table}\"', 'id')"
+                target.execute(f'select setval({sequence}, coalesce(max(id), 0) + 1, false) from "{table}"')
+        target.execute("ANALYZE")  # planner statistics, as autovacuum would gather them in time
+    run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=env)
+    seconds = time.monotonic() - started
+    log(f"  {rows:,} rows in {seconds:.1f} s")
+    return {"rows": rows, "seconds": seconds}
+
+
+def bench_site(duration, page_cache=True, database_url=None):
+    """Our pages under gunicorn; with `page_cache` off every request renders its page (cold).
+    `database_url` serves another database than the SQLite bench database (PostgreSQL)."""
     env = site_environment()
+    if database_url:
+        env["DATABASE_URL"] = database_url
     if not page_cache:
         env["DJANGO_PAGE_CACHE_SECONDS"] = "0"  # a timeout of 0 stores nothing
     run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
@@ -508,8 +612,12 @@ def bench_site(duration, page_cache=True):
         )
         results["detail"] = load(port, DETAIL_URL, duration, idle_path=HELLO_URL)
         results["home"] = load(port, HOME_URL, duration, idle_path=HELLO_URL)
-        if not page_cache:
-            return results  # downloads are never cached: measured once, in the other run
+        short = max(3, duration // 3)
+        for key, (_label, path) in kind_urls().items():
+            content_type = KIND_CONTENT_TYPES.get(key, "text/html")
+            results[key] = load(port, path, short, idle_path=HELLO_URL, content_type=content_type)
+        if not page_cache or database_url:
+            return results  # downloads are never cached: measured once, in the SQLite run with the cache
         workers = worker_pids(master.pid)
         before = max((peak_rss_mb(pid) or 0 for pid in workers), default=0)
         csv = load(port, CSV_URL, duration, idle_path=HELLO_URL, content_type="text/csv")
@@ -815,6 +923,84 @@ def check_targets(site, site_cold, datasette, datasette_off, commands):
     return rows
 
 
+# Targets of every kind of page (issue: "every page bounded at any catalog size").
+KIND_TARGETS = {"most_kb": 300.0, "cold_p50_ms": 100.0, "warm_vs_hello": 1 / 3}
+# The downloads are held to their own targets (first byte), not to the size of a page.
+NOT_PAGES = {"csv", "json", "hello"}
+
+
+def kind_names():
+    names = {
+        "filtered": "exercises, filtered",
+        "list": "exercises by date, page 1",
+        "deep": "exercises by date, page 2,000",
+        "detail": "exercise detail",
+        "home": "home",
+    }
+    return {**names, **{key: label for key, (label, _path) in kind_urls().items()}}
+
+
+def kind_targets(runs):
+    """Every page, in every run given as (database, cache on, cache off): at most 300 KB, p50 at
+    most 100 ms with the cache off, and at least a third of the hello view's rate with it on."""
+    rows = []
+    for database, warm, cold in runs:
+        for key, label in kind_names().items():
+            if key in NOT_PAGES:
+                continue
+            for cache, pages in (("cache on", warm), ("cache off", cold)):
+                result = pages.get(key)
+                if not result or "skipped" in result:
+                    continue
+                kb, name = result["kb_per_request"], f"{label} ({database}, {cache})"
+                if kb > KIND_TARGETS["most_kb"]:
+                    rows.append((f"{name} ≤ 300 KB", verdict(False, f"{kb:.0f} KB")))
+                if cache == "cache off":
+                    p50 = result["p50_ms"]
+                    rows.append(
+                        (f"{name} p50 ≤ 100 ms", verdict(p50 <= KIND_TARGETS["cold_p50_ms"], f"{p50:.0f} ms"))
+                    )
+                elif warm.get("hello") and "skipped" not in warm["hello"]:
+                    rows.append(
+                        (
+                            f"{name} ≥ 1/3 of hello",
+                            at_least(ratio(result, warm["hello"]), KIND_TARGETS["warm_vs_hello"]),
+                        )
+                    )
+    return rows
+
+
+def kinds_report(runs):
+    """One table of every kind of page: req/s (p50/p99 ms) and size, per database and cache."""
+    header = ["page", "URL"] + [
+        f"{database}, {cache}" for database, *_r in runs for cache in ("cache on", "cache off")
+    ]
+    lines = [
+        "",
+        "### Every kind of page",
+        "",
+        "req/s (p50/p99 ms) and KB per response; the pages after the first five are each loaded for a third "
+        "of the time of the others.",
+        "",
+        "| " + " | ".join(header) + " | KB |",
+        "| --- | --- |" + " ---: |" * (2 * len(runs) + 1),
+    ]
+    for key, label in kind_names().items():
+        results = [pages.get(key) for _database, warm, cold in runs for pages in (warm, cold)]
+        known = next((result for result in results if result), None)
+        if known is None:
+            continue
+        size = next(
+            (result["kb_per_request"] for result in results if result and "kb_per_request" in result), None
+        )
+        lines.append(
+            f"| {label} | `{known['url']}` | "
+            + " | ".join(cell(result) for result in results)
+            + f" | {'–' if size is None else f'{size:.0f}'} |"
+        )
+    return lines
+
+
 def page_rows(site, names):
     hello = site.get("hello")
     lines = []
@@ -1005,6 +1191,17 @@ def main():
     datasette = bench_datasette(args.duration, urls, facets=True)
     datasette_off = bench_datasette(args.duration, urls, facets=False)
     commands = bench_commands()
+    runs = [("SQLite", site, site_cold)]
+    postgresql_url = os.environ.get("DATABASE_URL", "")
+    if postgresql_url.startswith(("postgres://", "postgresql://")):
+        copy_to_postgresql(postgresql_url)
+        runs.append(
+            (
+                "PostgreSQL",
+                bench_site(args.duration, database_url=postgresql_url),
+                bench_site(args.duration, page_cache=False, database_url=postgresql_url),
+            )
+        )
 
     run_info = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1013,15 +1210,19 @@ def main():
         "build": build,
         "duration": args.duration,
         "elapsed_s": time.monotonic() - started,
-        "targets": check_targets(site, site_cold, datasette, datasette_off, commands),
+        "targets": check_targets(site, site_cold, datasette, datasette_off, commands) + kind_targets(runs),
     }
     text = report(run_info, site, site_cold, datasette, datasette_off, commands, urls)
+    text += "\n" + "\n".join(kinds_report(runs))
     (DATA / "results.json").write_text(
         json.dumps(
             {
                 "run": run_info,
                 "site": site,
                 "site_page_cache_off": site_cold,
+                "postgresql": dict(zip(("cache_on", "cache_off"), runs[1][1:], strict=True))
+                if len(runs) > 1
+                else None,
                 "datasette": datasette,
                 "datasette_suggest_facets_off": datasette_off,
                 "commands": commands,

@@ -5,9 +5,16 @@ Each FilterSet also knows how to count its results per categorical value (`facet
 say its active filters in words (`describe()`).
 """
 
+import hashlib
+import time
+from contextlib import contextmanager
+
 import django_filters
 from django import forms
-from django.db import connections
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import EmptyResultSet
+from django.db import OperationalError, connections, transaction
 from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left, Length
@@ -19,6 +26,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .caching import CACHE_ALIAS
 from .dates import PartialDate, format_partial_date, year_upper_bound
 from .models import (
     Crisis,
@@ -40,6 +48,9 @@ from .models import (
 # from the reader while its error is shown.
 YEAR_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
 COUNT_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+# The largest value a PositiveIntegerField holds on every database we run on (PostgreSQL's
+# integer): a larger bound is a form error, not a query no database can run.
+LARGEST_COUNT = 2_147_483_647
 
 
 def widget_attrs(attrs):
@@ -92,6 +103,14 @@ class YearFilter(django_filters.NumberFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", YEAR_WIDGET)
         super().__init__(*args, min_value=1000, max_value=9999, **kwargs)
+
+
+class CountFilter(django_filters.NumberFilter):
+    """A whole number of troops and the like, bounded by what the column can hold."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", COUNT_WIDGET)
+        super().__init__(*args, min_value=0, max_value=LARGEST_COUNT, **kwargs)
 
 
 class KindFilter(django_filters.ChoiceFilter):
@@ -207,6 +226,47 @@ def overlaps_years(start, end=None):
     return year_from, year_to
 
 
+class TooSlow(Exception):
+    """A query ran past its time limit and was stopped."""
+
+
+@contextmanager
+def time_limit(connection, milliseconds):
+    """Stops the queries run inside after `milliseconds` each, raising TooSlow (Datasette's facet
+    time limit): PostgreSQL's statement_timeout for this transaction, SQLite's progress handler."""
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        nested = connection.in_atomic_block  # else the setting ends with the transaction below
+        try:
+            with transaction.atomic(using=connection.alias):
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT current_setting('statement_timeout'), "
+                        "set_config('statement_timeout', %s, true)",
+                        [str(max(milliseconds, 1))],
+                    )
+                    (previous, _limit) = cursor.fetchone()
+                yield
+                if nested:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+                raise TooSlow from error
+            raise
+        return
+    deadline = time.monotonic() + milliseconds / 1000
+    connection.connection.set_progress_handler(lambda: time.monotonic() > deadline, 100)
+    try:
+        yield
+    except OperationalError as error:
+        if "interrupted" in str(error):
+            raise TooSlow from error
+        raise
+    finally:
+        connection.connection.set_progress_handler(None, 100)
+
+
 class CatalogFilterSet(django_filters.FilterSet):
     """Shared parts: the words for the heading, the facets beside the filters."""
 
@@ -278,17 +338,46 @@ class CatalogFilterSet(django_filters.FilterSet):
 
     @cached_property
     def counts(self):
-        """{"": {None: number of results}, facet: {value: count}}, all in one query.
+        """{"": {None: number of results}, facet: {value: count}}, read once per filter and catalog
+        version: the page and the sort do not change them, so they come from the page cache when
+        another page or sort of the same filter was seen. Counts that take longer than
+        `PUBLIC_FACET_TIME_LIMIT_MS` are given up: only the number of results is kept, and
+        `facets_too_slow` says so."""
+        version = getattr(self.request, "catalog_version", None)
+        key = self.counts_key(version) if version else None
+        cache = caches[CACHE_ALIAS]
+        counts = cache.get(key) if key else None
+        if counts is None:
+            counts = self.read_counts()
+            if key:
+                cache.set(key, counts, settings.PUBLIC_PAGE_CACHE_SECONDS)
+        return counts
 
-        The filtered ids are computed once, as a materialized common table expression that every
-        count reads, instead of once per facet; an unfiltered list counts over whole tables."""
+    def counts_key(self, version):
+        filters = sorted(
+            (name, tuple(values)) for name, values in self.data.lists() if name not in ("page", "sort")
+        )
+        text = f"{version}|{self.queryset.model._meta.label}|{filters}"
+        return "facets:" + hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+    @property
+    def facets_too_slow(self):
+        return self.is_valid() and "too_slow" in self.counts
+
+    def read_counts(self):
+        """The counts in one query. The filtered ids are computed once, as a materialized common
+        table expression that every count reads, instead of once per facet; an unfiltered list
+        counts over whole tables."""
         model = self.queryset.model
         query = self.qs.order_by().values("pk")
         connection = connections[query.db]
         quote = connection.ops.quote_name
         filtered = bool(query.query.where)
+        try:
+            head, head_params = query.query.sql_with_params() if filtered else ("", ())
+        except EmptyResultSet:  # a filter no row can match
+            return {"": {None: 0}}
         if filtered:
-            head, head_params = query.query.sql_with_params()
             cte = f"WITH filtered_ids (pk) AS MATERIALIZED ({head}) "
 
             def within(field):
@@ -296,7 +385,7 @@ class CatalogFilterSet(django_filters.FilterSet):
 
             total = "SELECT COUNT(*) FROM filtered_ids"
         else:
-            cte, head_params = "", ()
+            cte = ""
 
             def within(field):
                 return Q()
@@ -313,11 +402,15 @@ class CatalogFilterSet(django_filters.FilterSet):
                 )
                 params += [name, *part_params]
         counts = {"": {None: 0}}
-        with connection.cursor() as cursor:
-            cursor.execute(cte + " UNION ALL ".join(selects), params)
-            for name, value, n in cursor.fetchall():
-                bucket = counts.setdefault(name, {})
-                bucket[value] = bucket.get(value, 0) + n
+        try:
+            with time_limit(connection, settings.PUBLIC_FACET_TIME_LIMIT_MS), connection.cursor() as cursor:
+                cursor.execute(cte + " UNION ALL ".join(selects), params)
+                rows = cursor.fetchall()
+        except TooSlow:
+            return {"": {None: self.qs.count()}, "too_slow": {}}
+        for name, value, n in rows:
+            bucket = counts.setdefault(name, {})
+            bucket[value] = bucket.get(value, 0) + n
         return counts
 
     def total(self):
@@ -539,12 +632,8 @@ class ExerciseFilter(CatalogFilterSet):
     state = StateCodeFilter(label=_("Host or participant"), method="filter_state")
     host = StateCodeFilter(label=_("Host state"), method="filter_host")
     kind = KindFilter(label=_("Series"), method="filter_series", choices=[])
-    troops_min = django_filters.NumberFilter(
-        label=_("At least troops"), field_name="troops", lookup_expr="gte", min_value=0, widget=COUNT_WIDGET
-    )
-    troops_max = django_filters.NumberFilter(
-        label=_("At most troops"), field_name="troops", lookup_expr="lte", min_value=0, widget=COUNT_WIDGET
-    )
+    troops_min = CountFilter(label=_("At least troops"), field_name="troops", lookup_expr="gte")
+    troops_max = CountFilter(label=_("At most troops"), field_name="troops", lookup_expr="lte")
     sort = SortFilter(
         fields=(("date", "date"), ("name_en", "name"), ("series__name_en", "series"), ("troops", "troops")),
         field_labels={
@@ -616,20 +705,8 @@ class CrisisFilter(CatalogFilterSet):
     year_to = YearFilter(label=_("To year"), method="filter_year_to")
     state = StateCodeFilter(label=_("State involved"), method="filter_state")
     kind = KindFilter(label=_("Response"), field_name="response", choices=Response.choices)
-    troops_min = django_filters.NumberFilter(
-        label=_("At least troops"),
-        field_name="troops_deployed",
-        lookup_expr="gte",
-        min_value=0,
-        widget=COUNT_WIDGET,
-    )
-    troops_max = django_filters.NumberFilter(
-        label=_("At most troops"),
-        field_name="troops_deployed",
-        lookup_expr="lte",
-        min_value=0,
-        widget=COUNT_WIDGET,
-    )
+    troops_min = CountFilter(label=_("At least troops"), field_name="troops_deployed", lookup_expr="gte")
+    troops_max = CountFilter(label=_("At most troops"), field_name="troops_deployed", lookup_expr="lte")
     sort = SortFilter(
         fields=(
             ("start", "start"),

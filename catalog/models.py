@@ -882,3 +882,23 @@ class Photo(models.Model):
     @property
     def caption(self):
         return localized(self, "caption")
+
+
+class CatalogVersion(models.Model):
+    """One row the database raises on every write to the catalog (catalog/versioning.py).
+
+    Database triggers on every catalog, link and history table add one to `number` in the
+    writing transaction, so a change made by any means (the admin, an import, `update()`, raw
+    SQL, `loaddata`) is seen at its commit. `epoch` is drawn anew whenever the row is made, so
+    a database made again from scratch never repeats the versions of the one before."""
+
+    number = models.BigIntegerField(default=0)
+    epoch = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("catalog version")
+        default_permissions = ()  # written by the database only: nobody is given rights to it
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="catalog_version_single_row")]
+
+    def __str__(self):
+        return f"{self.epoch}-{self.number}"

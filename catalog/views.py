@@ -12,22 +12,27 @@ from django import forms
 from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import Left
+from django.db.models.lookups import In
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
+from django.urls import reverse
 from django.utils import translation
 from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, ListView, TemplateView
 from django_countries.fields import Country
+from django_filters import MultipleChoiceFilter
 
 from . import downloads, filters, search
 from .checks import quote_agrees
-from .dates import PartialDateField, format_partial_date
+from .dates import PartialDateField, format_partial_date, year_upper_bound
 from .map import role_on
 from .models import (
     Citation,
@@ -206,6 +211,18 @@ class CatalogListView(ListView):
     paginate_by = 50
     columns = ()  # (sort name or None, label)
     description = ""
+    extra_query_parameters = ()  # read by the page beside its filters (the map's `year`)
+
+    def __init_subclass__(cls, **kwargs):
+        """The query parameters the page cache keys on (catalog/caching.py): the filters and the page."""
+        super().__init_subclass__(**kwargs)
+        if cls.filterset_class is not None:
+            declared = cls.filterset_class.base_filters
+            cls.query_parameters = (*declared, "page", *cls.extra_query_parameters)
+            cls.query_lists = tuple(
+                name for name, filter_ in declared.items() if isinstance(filter_, MultipleChoiceFilter)
+            )
+            cls.query_defaults = {"page": "1"}
 
     def get_template_names(self):
         return [f"catalog/{self.model._meta.model_name}_list.html"]
@@ -238,7 +255,9 @@ class CatalogListView(ListView):
         return downloads.download(filterset.qs, self.model, format, filename)
 
     def get_queryset(self):
-        self.filterset = self.filterset_class(self.request.GET, queryset=self.base_queryset())
+        self.filterset = self.filterset_class(
+            self.request.GET, queryset=self.base_queryset(), request=self.request
+        )
         if not self.filterset.is_valid():
             # Never show unfiltered results for a filter we could not apply.
             return self.model.objects.none()
@@ -258,7 +277,8 @@ class CatalogListView(ListView):
         context.update(
             filter=self.filterset,
             heading=self.filterset.heading(count) if valid else _("Some filters could not be applied"),
-            facets=self.filterset.facets() if valid else [],
+            facets=self.filterset.facets() if valid and not self.filterset.facets_too_slow else [],
+            facets_too_slow=self.filterset.facets_too_slow,
             result_count=count,
             columns=self.columns,
             current_sort=self.request.GET.get("sort", ""),
@@ -295,6 +315,7 @@ class StateListView(CatalogListView):
     filterset_class = filters.StateFilter
     columns = (("name", _("name")), ("code", _("code")), (None, _("current role")), (None, _("since")))
     description = _("Every state that has been a member, observer or candidate of the organization.")
+    extra_query_parameters = ("year",)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -486,18 +507,42 @@ class CatalogDetailView(JsonDetailMixin, DetailView):
         return context
 
 
+def count_all(querysets):
+    """The number of rows of each queryset (of ids: `values("pk")`, a union of them), in one query."""
+    selects, params = [], []
+    for queryset in querysets:
+        sql, query_params = queryset.order_by().query.sql_with_params()
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) counted_{len(selects)})")
+        params += query_params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        return list(cursor.fetchone())
+
+
+def filtered_list_url(route, query):
+    return f"{reverse(route)}?{urlencode(query)}"
+
+
+@dataclass
+class RelatedSection:
+    """A kind of record linked to a state on its page: how many, the latest few, and the list
+    filtered to exactly those records where the lists have that filter."""
+
+    title: str
+    count: int
+    latest: list
+    list_url: str = ""
+
+
 class StateDetailView(CatalogDetailView):
+    """A state with its counts and the latest few records of each kind: the page costs the same
+    whatever the state took part in, and each full list is one link away."""
+
     model = State
     fields = ("code", "description", "parliament", "armed_forces", "note")
-    detail_prefetch = (
-        "summits_hosted",
-        "summits_skipped",
-        "exercises_hosted",
-        "exercises_joined",
-        "crises",
-        "crises_requested",
-        "milestones",
-    )
+    latest_shown = 5
+    memberships_shown = 50
+    read_by_id = 1000
 
     def get_object(self, queryset=None):
         code = self.kwargs["code"].upper()
@@ -506,12 +551,94 @@ class StateDetailView(CatalogDetailView):
         except State.DoesNotExist:
             raise Http404(_("No state with the code %(code)s.") % {"code": code}) from None
 
+    def sections(self):
+        """(title, model, ids, date field, list route, list query) of every kind linked to the
+        state. The ids are read from the link tables' (state, record) indexes, and each set is the
+        one the linked list's filter selects."""
+        state, code = self.object, self.object.code.code
+
+        def linked(*relations, hosted_by=None):
+            ids = [
+                relation.through.objects.filter(state=state)
+                .order_by()
+                .values_list(f"{relation.field.m2m_field_name()}_id", flat=True)
+                for relation in relations
+            ]
+            if hosted_by is not None:
+                ids.append(hosted_by.objects.filter(host=state).order_by().values_list("pk", flat=True))
+            return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
+
+        return (
+            (
+                _("Summits hosted or attended"),
+                Summit,
+                linked(Summit.participants, hosted_by=Summit),
+                "date",
+                "catalog:summit_list",
+                {"state": code},
+            ),
+            (_("Summits it stayed away from"), Summit, linked(Summit.absentees), "date", None, None),
+            (
+                _("Exercises hosted"),
+                Exercise,
+                linked(Exercise.hosts),
+                "date",
+                "catalog:exercise_list",
+                {"host": code},
+            ),
+            (
+                _("Exercises hosted or joined"),
+                Exercise,
+                linked(Exercise.participants, Exercise.hosts),
+                "date",
+                "catalog:exercise_list",
+                {"state": code},
+            ),
+            (
+                _("Crises it was part of"),
+                Crisis,
+                linked(Crisis.states),
+                "start",
+                "catalog:crisis_list",
+                {"state": code},
+            ),
+            (
+                _("Crises in which it asked for help"),
+                Crisis,
+                linked(Crisis.requested_by),
+                "start",
+                None,
+                None,
+            ),
+            (_("Milestones"), Milestone, linked(Milestone.states), "date", None, None),
+        )
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        memberships = list(self.object.memberships.all())
-        for membership in memberships:
+        sections = []
+        definitions = self.sections()
+        memberships = self.object.memberships.order_by("-start", "-pk")
+        membership_count, *counts = count_all(
+            [memberships.values("pk")] + [ids for _t, _m, ids, *_r in definitions]
+        )
+        for (title, model, ids, date_field, route, query), count in zip(definitions, counts, strict=True):
+            # A few linked records are read by id and sorted; many are found by walking the date
+            # index from the latest, comparing ids without an index (filters.py), which stops
+            # after a few matches instead of reading them all to sort them.
+            linked = Q(pk__in=ids) if count <= self.read_by_id else Q(In(filters.unindexed("pk"), ids))
+            records = model.objects.filter(linked).order_by(f"-{date_field}", "-pk")
+            latest = list(records[: self.latest_shown]) if count else []
+            list_url = filtered_list_url(route, query) if route and count else ""
+            sections.append(RelatedSection(title, count, latest, list_url))
+        shown = list(memberships[: self.memberships_shown])[::-1]  # the latest, in date order
+        for membership in shown:
             membership.state = self.object  # the chart and rows name the state without a query
-        context["memberships"] = memberships
+        context.update(
+            sections=sections,
+            memberships=shown,
+            membership_count=membership_count,
+            memberships_url=filtered_list_url("catalog:membership_list", {"state": self.object.code.code}),
+        )
         return context
 
 
@@ -567,9 +694,20 @@ class ExerciseDetailView(CatalogDetailView):
 
 
 class SeriesDetailView(CatalogDetailView):
+    """A series with its number of exercises and the latest few; the list shows them all."""
+
     model = ExerciseSeries
     fields = ("first_year", "frequency", "description", "note")
-    detail_prefetch = (Prefetch("exercises", queryset=Exercise.objects.order_by("date", "pk")),)
+    latest_shown = 20
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        exercises = self.object.exercises.all()
+        count = exercises.count()
+        latest = list(exercises.order_by("-date", "-pk")[: self.latest_shown]) if count else []
+        list_url = filtered_list_url("catalog:exercise_list", {"kind": self.object.key}) if count else ""
+        context["section"] = RelatedSection(_("Exercises in this series"), count, latest, list_url)
+        return context
 
 
 class CrisisDetailView(CatalogDetailView):
@@ -596,34 +734,47 @@ class MilestoneDetailView(CatalogDetailView):
 
 class SourceDetailView(JsonDetailMixin, DetailView):
     model = Source
+    query_parameters = ("page",)
+    query_defaults = {"page": "1"}
     slug_field = "key"
     slug_url_kwarg = "key"
     template_name = "catalog/source_detail.html"
     # `document`, our stored copy's file name, is for editors: it stays in the admin.
     fields = ("kind", "publisher", "published", "language", "url", "note")
 
-    def get_queryset(self):
-        citations = Citation.objects.select_related("content_type").with_records()
-        return Source.objects.prefetch_related(Prefetch("citations", queryset=citations))
+    citations_per_page = 100
+
+    def citation_page(self):
+        """The citations a page at a time: a source may back thousands of records."""
+        citations = Citation.objects.filter(source=self.object).select_related("content_type").with_records()
+        return Paginator(citations.order_by("pk"), self.citations_per_page).get_page(
+            self.request.GET.get("page")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["rows"] = field_rows(self.object, self.fields, None)
-        supported = [citation for citation in self.object.citations.all() if citation.record]
+        page = self.citation_page()
+        supported = [citation for citation in page.object_list if citation.record]
         for citation in supported:
             citation.source = self.object  # the quote's language, without a query per citation
             citation.field_label = citable_field_label(type(citation.record), citation.field)
-        context["supported"] = supported
+        context.update(
+            rows=field_rows(self.object, self.fields, None),
+            supported=supported,
+            citation_count=page.paginator.count,
+            page_obj=page,
+        )
         return context
 
     def json_citations(self, source):
+        """The citations of the page asked for (`?format=json&page=2`), as on the HTML page."""
         return [
             citation_json(
                 citation,
                 record_kind=citation.content_type.model,
                 record_url=self.request.build_absolute_uri(citation.record.get_absolute_url()),
             )
-            for citation in source.citations.all()
+            for citation in self.citation_page().object_list
             if citation.record is not None
         ]
 
@@ -663,6 +814,7 @@ class OrganizationView(ListView):
 
 class HomeView(TemplateView):
     template_name = "catalog/home.html"
+    query_parameters = ("year",)  # the member map's year
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -700,6 +852,7 @@ class SearchView(TemplateView):
     """The header's search box: every kind at once, a few results each, or one kind at length."""
 
     template_name = "catalog/search.html"
+    query_parameters = ("q", "kind")
     per_kind = 5
     per_single_kind = 50
 
@@ -763,48 +916,129 @@ class TimelineForm(forms.Form):
     )
 
 
+@dataclass
+class YearWindow:
+    """Consecutive years shown on one timeline page."""
+
+    first: int
+    last: int
+    count: int
+
+    def __str__(self):
+        return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
+
+
+def year_windows(year_counts, budget):
+    """Consecutive years grouped so that each window holds at most `budget` events; a year with
+    more than that is a window of its own (and is shown up to `budget` events)."""
+    windows = []
+    for year, count in sorted(year_counts.items()):
+        if windows and windows[-1].count + count <= budget:
+            windows[-1].last, windows[-1].count = year, windows[-1].count + count
+        else:
+            windows.append(YearWindow(year, year, count))
+    return windows
+
+
 class TimelineView(TemplateView):
-    """Every dated event in one chronological list, grouped by year."""
+    """Every dated event in chronological order, grouped by year and shown a window of years at
+    a time: each page holds at most `events_per_page` events, whatever the catalog holds, and
+    names every window with its years and number of events."""
 
     template_name = "catalog/timeline.html"
+    events_per_page = 200
+    query_parameters = ("kind", "state", "year_from", "year_to", "year")
+    query_lists = ("kind", "state")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = TimelineForm(self.request.GET)
-        events = self.events(form.cleaned_data) if form.is_valid() else []
+        context.update(form=form, years=[], event_count=0, windows=[], window=None)
+        if not form.is_valid():
+            return context
+        sources = self.sources(form.cleaned_data)
+        year_counts = defaultdict(int)
+        for _kind, records, date_field, _title in sources:
+            rows = (
+                records.exclude(**{date_field: ""})
+                .order_by()
+                .values(year=Left(date_field, 4))
+                .annotate(n=Count("*"))
+                .values_list("year", "n")
+            )
+            for year, n in rows:
+                if year.isdigit():
+                    year_counts[int(year)] += n
+        windows = year_windows(year_counts, self.events_per_page)
+        if not windows:
+            return context
+        index = self.window_index(windows)
+        window = windows[index]
+        events = self.events(sources, window)
         years = defaultdict(list)
         for event in events:
             years[event.year].append(event)
-        context.update(form=form, years=sorted(years.items()), event_count=len(events))
+        context.update(
+            years=sorted(years.items()),
+            event_count=sum(year_counts.values()),
+            windows=windows,
+            window=window,
+            shown_count=len(events),
+            previous_window=windows[index - 1] if index > 0 else None,
+            next_window=windows[index + 1] if index + 1 < len(windows) else None,
+            # The windows around this one, and the first and the last: the navigation stays short.
+            nearby_windows=windows[max(index - 10, 0) : index + 11],
+            first_window=windows[0],
+            last_window=windows[-1],
+            year_lists=self.year_lists(window) if len(events) < window.count else [],
+        )
         return context
 
-    def events(self, data):
+    def year_lists(self, window):
+        """(label, URL) of the lists of a window's years, for events past the page's limit."""
+        years = {"year_from": window.first, "year_to": window.last}
+        return [
+            (_("Exercises"), filtered_list_url("catalog:exercise_list", years)),
+            (_("Summits"), filtered_list_url("catalog:summit_list", years)),
+            (_("Crises"), filtered_list_url("catalog:crisis_list", years)),
+            (_("Membership periods"), filtered_list_url("catalog:membership_list", years)),
+        ]
+
+    def window_index(self, windows):
+        """The window holding `?year=`, the first one when it is missing or holds no events."""
+        try:
+            year = int(self.request.GET.get("year", ""))
+        except ValueError:
+            return 0
+        return next((i for i, window in enumerate(windows) if window.first <= year <= window.last), 0)
+
+    def sources(self, data):
+        """(kind, records, date field, title) of every kind asked for, within the filters."""
         kinds = set(data["kind"]) or {kind for kind, _label in TimelineForm.KINDS}
         states = data["state"]
-        labels = dict(TimelineForm.KINDS)
-        events = []
+        year_from, year_to = data.get("year_from"), data.get("year_to")
+
+        def within_years(records, date_field):
+            if year_from:
+                records = records.filter(**{f"{date_field}__gte": f"{year_from:04d}"})
+            if year_to:
+                records = records.filter(**{f"{date_field}__lt": year_upper_bound(year_to)})
+            return records
+
+        sources = []
         if "membership" in kinds:
             memberships = Membership.objects.public()
             if states:
                 memberships = memberships.filter(state__in=states)
-            for membership in memberships:
-                role = membership.get_role_display()
-                if membership.start:
-                    title = gettext("%(state)s: %(role)s from this date") % {
-                        "state": membership.state,
-                        "role": role,
-                    }
-                    events.append(
-                        Event(membership.start, "membership", labels["membership"], title, membership)
-                    )
-                if membership.end:
-                    title = gettext("%(state)s: %(role)s period ends") % {
-                        "state": membership.state,
-                        "role": role,
-                    }
-                    events.append(
-                        Event(membership.end, "membership", labels["membership"], title, membership)
-                    )
+            sources += [
+                (
+                    "membership",
+                    within_years(memberships, "start"),
+                    "start",
+                    _("%(state)s: %(role)s from this date"),
+                ),
+                ("membership", within_years(memberships, "end"), "end", _("%(state)s: %(role)s period ends")),
+            ]
         dated = (
             ("summit", Summit, "date", Q(host__in=states) | Q(participants__in=states)),
             ("exercise", Exercise, "date", Q(hosts__in=states) | Q(participants__in=states)),
@@ -814,23 +1048,33 @@ class TimelineView(TemplateView):
         for kind, model, date_field, by_state in dated:
             if kind not in kinds:
                 continue
-            records = model.objects.order_by(date_field, "pk")
+            records = model.objects.all()
             if states:
                 records = records.filter(pk__in=model.objects.filter(by_state).values("pk"))
-            events.extend(
-                Event(getattr(record, date_field), kind, labels[kind], str(record), record)
-                for record in records
-            )
-        year_from, year_to = data.get("year_from"), data.get("year_to")
-        events = [
-            event
-            for event in events
-            if event.date
-            and (not year_from or event.year >= f"{year_from:04d}")
-            and (not year_to or event.year <= f"{year_to:04d}")
-        ]
+            sources.append((kind, within_years(records, date_field), date_field, None))
+        return sources
+
+    def events(self, sources, window):
+        """The window's events in date order, at most `events_per_page` of them: no kind reads
+        more rows than that."""
+        labels = dict(TimelineForm.KINDS)
         order = [kind for kind, _label in TimelineForm.KINDS]
-        return sorted(events, key=lambda event: (event.date, order.index(event.kind), event.record.pk))
+        events = []
+        for kind, records, date_field, title in sources:
+            records = records.filter(
+                **{
+                    f"{date_field}__gte": f"{window.first:04d}",
+                    f"{date_field}__lt": year_upper_bound(window.last),
+                }
+            ).order_by(date_field, "pk")[: self.events_per_page]
+            for record in records:
+                if title:
+                    text = title % {"state": record.state, "role": record.get_role_display()}
+                else:
+                    text = str(record)
+                events.append(Event(getattr(record, date_field), kind, labels[kind], text, record))
+        events.sort(key=lambda event: (event.date, order.index(event.kind), event.record.pk))
+        return events[: self.events_per_page]
 
 
 # --- Errors -----------------------------------------------------------------------------------

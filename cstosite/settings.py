@@ -111,6 +111,18 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DJANGO_DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as a web server's database: write-ahead logging lets readers go on while an import
+    # writes; a writer waits up to `timeout` seconds for another instead of failing at once; and
+    # a transaction takes the write lock when it begins (IMMEDIATE), so two transactions never
+    # both read and then fail to upgrade to writing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -155,17 +167,34 @@ STORAGES = {
     },
 }
 
-# Public pages are cached per process, keyed by the catalog's version (catalog/caching.py), so a
-# change shows at once; the timeout only bounds memory held for pages nobody asks for again.
+# Public pages (and list facet counts) are cached keyed by the catalog's version
+# (catalog/caching.py), so a change shows at once; the timeout only bounds memory held for pages
+# nobody asks for again. Per process by default; CACHE_URL (redis://host:port/db) shares one
+# Redis between every server and worker.
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("CACHE_URL must be a redis://, rediss:// or unix:// URL.")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "public-pages",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    },
+    "pages": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "cstosite",
+        }
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "public-pages",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    ),
 }
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
+# A page larger than this is served but not stored (2,000 entries of it bound a worker's cache).
+PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("DJANGO_PAGE_CACHE_MAX_BYTES", 512 * 1024))
+# Facet counts on the lists that take longer are left out, and the page says so.
+PUBLIC_FACET_TIME_LIMIT_MS = int(os.environ.get("DJANGO_FACET_TIME_LIMIT_MS", "200"))
 
 # A relation the public pages did not load up front is read for a whole page of records at once
 # (one query, not one per row); the test suite raises instead, so a missed join is a failure.

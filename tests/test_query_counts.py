@@ -81,14 +81,19 @@ def build(start, count, states, series, source):
     )
 
 
-@pytest.fixture
-def catalog(db):
+def ten_of_each():
+    """Five states, a series, a source and ten records of each kind made by `build`."""
     states = [make_state(code) for code in CODES]
     series = ExerciseSeries.objects.create(key="rubezh", name_zh="防线", name_en="Rubezh")
     source = make_source(key="tass")
     build(0, 10, states, series, source)
     Citation.objects.create(record=states[0], source=source, quote="国家原文")
     return {"states": states, "series": series, "source": source}
+
+
+@pytest.fixture
+def catalog(db):
+    return ten_of_each()
 
 
 PAGES = [
@@ -115,8 +120,11 @@ PAGES = [
     "/sources/tass/",
 ]
 
+# On PostgreSQL the facet counts run under a time limit set for their own transaction; inside the
+# test's transaction that is a savepoint, the limit, its reset and the release.
+TIME_LIMIT_QUERIES = 4 if connection.vendor == "postgresql" else 0
 # The most any of these pages may cost; each was measured lower.
-MOST_QUERIES = 12
+MOST_QUERIES = 12 + TIME_LIMIT_QUERIES
 
 
 def query_counts(client):
@@ -136,7 +144,8 @@ def test_every_page_costs_the_same_queries_at_10_and_at_1000_records(client, cat
     at_1000 = query_counts(client)
     assert at_1000 == at_10
     assert max(at_10.values()) <= MOST_QUERIES
-    assert at_10["/exercises/?state=KZ&year_from=1995&year_to=2014"] == 8  # with the page-cache version
+    # With the page-cache version.
+    assert at_10["/exercises/?state=KZ&year_from=1995&year_to=2014"] == 8 + TIME_LIMIT_QUERIES
 
 
 def expected_exercises(keep):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0007_photo_history")]
+    dependencies = [("catalog", "0009_catalog_version")]
 
     operations = [
         migrations.RenameField("source", "note", "note_en"),

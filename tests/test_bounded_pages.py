@@ -1,0 +1,280 @@
+"""Every public page's work and size are bounded whatever the catalog holds, and bad input is a
+form error, never a 500."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseWrapper
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+
+from catalog import filters
+from catalog.models import Exercise
+from tests.factories import make_exercise, make_state
+from tests.test_query_counts import build, ten_of_each
+from tests.test_views import elements, texts
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+
+# The benchmark's target for a page of HTML; the sitemap pages are held to it as well.
+MOST_BYTES = 300 * 1024
+
+
+@pytest.fixture
+def small_catalog(db):
+    return ten_of_each()
+
+
+BOUNDED_PAGES = [
+    "/timeline/",
+    "/timeline/?year=2009",
+    "/en/timeline/?state=KZ&kind=exercise",
+    "/states/KZ/",
+    "/sitemap.xml",
+    "/sitemap-exercise-zh-hans.xml",
+    "/sitemap-membership-en.xml",
+    "/exercises/?page=2",
+    "/exercises/?state=KZ&sort=-troops",
+    "/exercises/series/rubezh/",
+    "/sources/tass/",
+]
+
+
+def measure(client):
+    sizes, counts = {}, {}
+    for url in BOUNDED_PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        counts[url], sizes[url] = len(queries), len(response.content)
+    return counts, sizes
+
+
+def test_pages_cost_the_same_queries_at_10_and_5000_records_and_stay_small(client, small_catalog):
+    measure(client)  # fills the content type cache once per process
+    at_10, _sizes = measure(client)
+    build(10, 4990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    at_5000, sizes = measure(client)
+    assert at_5000 == at_10
+    assert max(sizes.values()) <= MOST_BYTES, sizes
+
+
+def test_the_timeline_shows_one_window_of_years_and_links_the_others(client, small_catalog):
+    build(10, 4990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    response = client.get("/en/timeline/", {"kind": "exercise"})
+    years = [text for text in texts(response, "h2") if text.isdigit()]
+    assert years == ["1995"]  # 167 exercises in 1995, 167 in 1996: one year fills a window
+    assert len(elements(response, "time")) == 167
+    later = [attrs["href"] for attrs, _t in elements(response, "a", rel="next")]
+    assert later == ["?kind=exercise&year=1996", "?kind=exercise&year=1996"]  # above and below
+    assert texts(response, "p", role="status") == ["5000 events; 1995: 167 events"]
+
+
+def test_a_year_with_more_events_than_a_page_shows_the_first_and_links_the_lists(client, small_catalog):
+    build(10, 4990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    response = client.get("/en/timeline/", {"kind": "summit", "year": "2009"})  # 5,000 summits in 2009
+    assert len(elements(response, "time")) == 200
+    more = [
+        attrs["href"] for attrs, _t in elements(response, "a") if "year_from=2009" in attrs.get("href", "")
+    ]
+    assert "/en/summits/?year_from=2009&year_to=2009" in more
+
+
+def test_the_state_page_counts_each_kind_and_links_the_filtered_lists(client, small_catalog):
+    build(10, 990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    response = client.get("/en/states/KZ/")
+    sections = response.context["sections"]
+    by_title = {str(section.title): section for section in sections}
+    assert by_title["Exercises hosted"].count == 200  # exercise n is hosted by state n % 5
+    assert len(by_title["Exercises hosted"].latest) == 5
+    assert by_title["Exercises hosted"].list_url == "/en/exercises/?host=KZ"
+    listed = client.get(by_title["Exercises hosted"].list_url)
+    assert listed.context["result_count"] == 200
+    hosted_or_joined = client.get(by_title["Exercises hosted or joined"].list_url)
+    assert hosted_or_joined.context["result_count"] == by_title["Exercises hosted or joined"].count
+    assert by_title["Crises it was part of"].count == 200
+    assert client.get(by_title["Crises it was part of"].list_url).context["result_count"] == 200
+    assert response.context["membership_count"] == 200
+    assert len(response.context["memberships"]) == 50
+
+
+def test_a_series_page_shows_the_latest_exercises_and_links_the_list_of_all(client, small_catalog):
+    build(10, 990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    response = client.get("/en/exercises/series/rubezh/")
+    section = response.context["section"]
+    assert (section.count, len(section.latest)) == (666, 20)  # exercise n is in the series when n % 3
+    assert client.get(section.list_url).context["result_count"] == 666
+
+
+def test_a_source_page_shows_its_citations_a_page_at_a_time(client, small_catalog):
+    build(10, 990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    first = client.get("/en/sources/tass/")
+    last = client.get("/en/sources/tass/", {"page": "10"})
+    assert first.context["citation_count"] == 1001  # an exercise's each, and a state's
+    assert len(elements(first, "tr")) == 101  # the header row and 100 citations
+    assert len(elements(last, "tr")) == 101
+    assert first.context["supported"][0].record != last.context["supported"][0].record
+
+
+def test_the_sitemap_is_an_index_of_pages_of_at_most_2000_urls(client, small_catalog):
+    build(10, 4990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    index = client.get("/sitemap.xml").content.decode()
+    exercise_pages = re.findall(r"<loc>http://testserver(/sitemap-exercise-en\.xml[^<]*)</loc>", index)
+    assert exercise_pages == [
+        "/sitemap-exercise-en.xml",
+        "/sitemap-exercise-en.xml?p=2",
+        "/sitemap-exercise-en.xml?p=3",
+    ]
+    last = client.get("/sitemap-exercise-en.xml", {"p": "3"}).content.decode()
+    urls = re.findall(r"<loc>http://testserver(.*?)</loc>", last)
+    assert len(urls) == 1000
+    assert all(url.startswith("/en/exercises/") for url in urls)
+
+
+# --- Bad input ------------------------------------------------------------------------------
+
+OUT_OF_RANGE = [
+    ("/en/exercises/", {"troops_min": "9223372036854775808"}, "troops_min"),
+    ("/en/exercises/", {"troops_max": "99999999999999999999999999"}, "troops_max"),
+    ("/en/exercises/", {"troops_min": "1e400"}, "troops_min"),
+    ("/en/exercises/", {"troops_min": "-1"}, "troops_min"),
+    ("/en/crises/", {"troops_min": "9223372036854775808"}, "troops_min"),
+    ("/en/crises/", {"troops_max": "2147483648"}, "troops_max"),
+    ("/en/exercises/", {"year_from": "99999"}, "year_from"),
+    ("/en/memberships/", {"in_force": "2010-13"}, "in_force"),
+    ("/en/memberships/", {"in_force": "2010-02-30"}, "in_force"),
+    ("/en/summits/", {"state": "XX"}, "state"),
+    ("/en/timeline/", {"year_to": "-5"}, "year_to"),
+]
+
+
+@pytest.mark.parametrize(("url", "query", "field"), OUT_OF_RANGE)
+def test_an_out_of_range_filter_is_the_forms_error_not_a_500(client, db, url, query, field):
+    make_exercise(troops=10)
+    response = client.get(url, query)
+    assert response.status_code == 200
+    assert len(texts(response, "p", id=f"id_{field}_error")) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "99999999999999999999999"},
+        {"page": "-3"},
+        {"sort": "no-such-column"},
+        {"format": "csv", "troops_min": "9223372036854775808"},
+    ],
+)
+def test_other_bad_list_parameters_never_answer_500(client, db, query):
+    make_exercise(troops=10)
+    response = client.get("/en/exercises/", query)
+    assert response.status_code in (200, 400)
+
+
+def test_a_bad_timeline_window_shows_the_first_one(client, db):
+    make_exercise(date="2008", troops=10)
+    response = client.get("/en/timeline/", {"year": "99999999999999999999999"})
+    assert response.status_code == 200
+    assert [text for text in texts(response, "h2") if text.isdigit()] == ["2008"]
+
+
+# --- Facets too slow to count -----------------------------------------------------------------
+
+
+@sqlite_only
+def test_facets_too_slow_to_count_are_said_on_the_page_and_the_results_still_show(client, db, settings):
+    settings.PUBLIC_FACET_TIME_LIMIT_MS = 0
+    kazakhstan = make_state("KZ")
+    make_exercise(key="rubezh-2008", hosts=[kazakhstan])
+    response = client.get("/en/exercises/", {"host": "KZ"})
+    assert response.status_code == 200
+    assert response.context["facets"] == []
+    assert response.context["result_count"] == 1
+    assert len(texts(response, "p", **{"class": "facets-too-slow"})) == 1
+    assert "/en/exercises/rubezh-2008/" in {attrs.get("href") for attrs, _t in elements(response, "a")}
+
+
+def test_facets_counted_in_time_show_without_the_notice(client, db):
+    kazakhstan = make_state("KZ")
+    make_exercise(key="rubezh-2008", hosts=[kazakhstan])
+    response = client.get("/en/exercises/", {"host": "KZ"})
+    assert texts(response, "p", **{"class": "facets-too-slow"}) == []
+    assert [value["count"] for value in {n: v for n, _l, v in response.context["facets"]}["host"]] == [1]
+
+
+@postgresql_only
+def test_on_postgresql_a_query_past_the_time_limit_is_stopped(db):
+    with pytest.raises(filters.TooSlow), filters.time_limit(connection, 20), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(1)")
+    with connection.cursor() as cursor:  # the limit ended with it, and the connection still works
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("0",)
+
+
+@sqlite_only
+def test_on_sqlite_a_query_past_the_time_limit_is_stopped(db):
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) "
+        "SELECT count(*) FROM n"
+    )
+    with pytest.raises(filters.TooSlow), filters.time_limit(connection, 20), connection.cursor() as cursor:
+        cursor.execute(slow)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+# --- SQLite as a web server's database ----------------------------------------------------------
+
+
+@sqlite_only
+def test_sqlite_runs_with_wal_a_busy_timeout_and_immediate_transactions(settings):
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert "PRAGMA journal_mode=WAL" in options["init_command"]
+    assert (options["transaction_mode"], options["timeout"]) == ("IMMEDIATE", 20)
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_a_read_during_a_long_write_transaction_in_another_connection_does_not_fail(tmp_path):
+    """The import holds its write lock and, with a small page cache, spills its changes to the
+    database file before it commits: with a rollback journal that takes the exclusive lock and a
+    reader fails with "database is locked"; with WAL the reader sees the last committed data."""
+    settings_dict = {**connection.settings_dict, "NAME": str(tmp_path / "site.sqlite3")}
+    writer = DatabaseWrapper(settings_dict, alias="writer")
+    reader = DatabaseWrapper({**settings_dict, "OPTIONS": {**settings_dict["OPTIONS"], "timeout": 0.2}})
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("CREATE TABLE record (id INTEGER PRIMARY KEY, body TEXT)")
+            cursor.execute("INSERT INTO record (body) VALUES ('committed')")
+        with writer.cursor() as cursor, reader.cursor() as reading:
+            cursor.execute("PRAGMA cache_size = 1")
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+                "INSERT INTO record (body) SELECT printf('%0500d', i) FROM n"
+            )
+            reading.execute("SELECT count(*) FROM record")
+            assert reading.fetchone() == (1,)
+            cursor.execute("COMMIT")
+            reading.execute("SELECT count(*) FROM record")
+            assert reading.fetchone() == (20001,)
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_state_with_many_records_shows_the_latest_of_each_kind(client, small_catalog):
+    build(10, 4990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
+    kazakhstan = small_catalog["states"][0]
+    response = client.get("/en/states/KZ/")
+    by_title = {str(section.title): section for section in response.context["sections"]}
+    hosted_or_joined = by_title["Exercises hosted or joined"]
+    involved = Exercise.objects.filter(Q(hosts=kazakhstan) | Q(participants=kazakhstan)).distinct()
+    assert hosted_or_joined.count == involved.count() > 1000  # found by walking the date index
+    assert hosted_or_joined.latest == list(involved.order_by("-date", "-pk")[:5])
+    hosted = by_title["Exercises hosted"]
+    assert hosted.count == 1000  # read by id
+    assert hosted.latest == list(Exercise.objects.filter(hosts=kazakhstan).order_by("-date", "-pk")[:5])
