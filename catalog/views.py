@@ -13,7 +13,7 @@ from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connection, models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, When
 from django.db.models.functions import Left
 from django.db.models.lookups import In
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
@@ -780,15 +780,21 @@ class SourceDetailView(JsonDetailMixin, DetailView):
 
 
 class OrganizationView(ListView):
-    """Facts about the organization itself, grouped by topic, each with its quoted references.
-
-    Citations are numbered through the page; three queries whatever the number of facts."""
+    """Facts about the organization itself, grouped by topic, each with its quoted references,
+    a hundred facts to a page. Citations are numbered through the page."""
 
     template_name = "catalog/organization.html"
     context_object_name = "facts"
+    paginate_by = 100
+    query_parameters = ("page",)
+    query_defaults = {"page": "1"}
 
     def get_queryset(self):
-        return OrganizationFact.objects.public().with_citations().order_by("date", "key")
+        topic_order = Case(
+            *(When(topic=value, then=position) for position, value in enumerate(FactTopic.values)),
+            default=len(FactTopic.values),
+        )
+        return OrganizationFact.objects.public().with_citations().order_by(topic_order, "date", "key")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -91,7 +91,7 @@ def test_the_english_page_shows_our_translation_beside_each_quote(client, facts)
         "Positions on international questions",
     ]
     assert "Headquarters: Moscow" in texts(response, "h3")
-    assert texts(response, "p", **{"class": "translation", "lang": "en"}) == [
+    assert texts(response, "p", **{"class": "translation"}) == [
         "Our translation: The organization is headquartered in the Russian capital, Moscow",
         "Our translation: Peaceful talks.",
         "Our translation: Second passage.",
@@ -136,6 +136,20 @@ def test_the_page_costs_the_same_queries_with_3_facts_and_with_30(client, facts)
         make_citation(fact, source, quote=f"原文{n}")
     assert OrganizationFact.objects.count() == 30
     assert count() == few
+
+
+def test_the_facts_come_a_hundred_to_a_page_in_topic_order(client, db):
+    OrganizationFact.objects.bulk_create(
+        OrganizationFact(key=f"fact-{n:03}", name_zh=f"事实{n}", name_en=f"Fact {n}", topic=topic)
+        for n, topic in enumerate(["relations"] * 60 + ["aims"] * 41)
+    )
+    first = client.get(reverse("catalog:organization"))
+    second = client.get(reverse("catalog:organization"), {"page": "2"})
+
+    assert len(texts(first, "h3")) == 100
+    assert texts(second, "h3") == ["事实59"]  # the last relation by key
+    assert texts(first, "h2")[0] == "宗旨"  # every aim first, as the topics are ordered
+    assert texts(second, "h2") == ["与其他组织的关系"]
 
 
 def test_the_admin_edits_a_fact_with_its_citations_inline(admin_client, facts):
