@@ -127,7 +127,6 @@ class BilingualRecord(models.Model):
         blank=True,
         help_text=_("Disagreements between sources, inferences we made, caveats."),
     )
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
@@ -179,7 +178,6 @@ class Source(models.Model):
         help_text=_("File name of the stored copy."),
     )
     note = models.TextField(_("note"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
     objects = KeyedManager()
@@ -227,7 +225,6 @@ class State(models.Model):
         blank=True,
         help_text=_("Shown instead of the standard flag of the ISO code."),
     )
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
@@ -283,7 +280,6 @@ class Membership(models.Model):
     withdrawal_effective = PartialDateField(_("withdrawal effective"), blank=True)
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
@@ -644,7 +640,6 @@ class Citation(models.Model):
         blank=True,
         help_text=_("E.g. where this source disagrees with another."),
     )
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
     objects = CitationQuerySet.as_manager()

@@ -274,7 +274,7 @@ def test_a_missing_required_column_is_named_with_the_expected_columns(admin_clie
         response,
         "Missing required column `name_en`. Expected columns: key, name_zh, name_en, series, date, end_date, "
         "hosts, participants, troops, aircraft, purpose_zh, purpose_en, description_zh, description_en, "
-        "note, is_synthetic, delete.",
+        "note, delete.",
     )
 
 
@@ -419,7 +419,6 @@ def test_citation_export_names_records_by_kind_and_key(admin_client):
             "quote": "joined",
             "section": "",
             "note": "",
-            "is_synthetic": 0,
         }
     ]
 

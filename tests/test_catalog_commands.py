@@ -3,7 +3,6 @@ import json
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
-from python_calamine import CalamineWorkbook
 
 from catalog.models import Citation, Exercise, Membership, State
 from tests.factories import make_exercise, make_state
@@ -278,24 +277,3 @@ def test_awkward_text_survives_an_xlsx_export_and_import_unchanged(tmp_path):
 
     assert snapshot() == before
     assert sorted(Exercise.objects.values_list("note", flat=True)) == sorted(AWKWARD_TEXTS)
-
-
-def test_the_xlsx_export_reads_the_same_in_openpyxl_and_in_calamine(tmp_path):
-    build_catalog()
-    path = tmp_path / "catalog.xlsx"
-    run("export_catalog", str(path))
-
-    book = openpyxl.load_workbook(path)
-    second = CalamineWorkbook.from_path(str(path))
-
-    def plain(value):
-        if value in (None, ""):
-            return None
-        return int(value) if isinstance(value, float) and value.is_integer() else value
-
-    assert second.sheet_names == book.sheetnames
-    for name in book.sheetnames:
-        ours = [[plain(value) for value in row] for row in book[name].iter_rows(values_only=True)]
-        theirs = [[plain(value) for value in row] for row in second.get_sheet_by_name(name).to_python()]
-        assert theirs == ours, name
-    assert book["exercises"]["I2"].value == 4000

@@ -1,8 +1,9 @@
-"""Spreadsheets in and out: one resource per catalog kind, natural keys throughout."""
+"""Spreadsheets in and out: one django-import-export resource per catalog kind, natural keys
+throughout; openpyxl reads and writes every xlsx file."""
 
 from .base import CatalogResource, FileProblem
 from .cells import escape_formula, unescape_formula
-from .formats import FORMATS, UnreadableFile
+from .files import FORMATS, CellTooLong, SheetTooLong, UnreadableFile
 from .kinds import (
     RESOURCES,
     CitationResource,
@@ -23,6 +24,7 @@ __all__ = [
     "RESOURCES",
     "RESOURCE_FOR_MODEL",
     "CatalogResource",
+    "CellTooLong",
     "CitationResource",
     "CrisisResource",
     "ExerciseResource",
@@ -30,6 +32,7 @@ __all__ = [
     "FileProblem",
     "MembershipResource",
     "MilestoneResource",
+    "SheetTooLong",
     "SourceResource",
     "StateResource",
     "SummitResource",

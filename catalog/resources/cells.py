@@ -1,6 +1,7 @@
 """Cell values in and out of spreadsheets: formula escaping and plain-text reading."""
 
 import datetime
+import re
 
 # A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -52,3 +53,30 @@ def cell_text(value):
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     return str(value)
+
+
+# XML cannot carry most control characters: Excel writes them as `_xHHHH_`, and the
+# underscore of a text that looks like such an escape as `_x005F_`.
+XLSX_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+XLSX_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def to_xlsx_text(text):
+    """A text as Excel writes it into a cell."""
+    if text.isprintable() and "_x" not in text:
+        return text
+    return XLSX_ESCAPE.sub(
+        lambda m: "_x005F" + m.group() if len(m.group()) > 1 else f"_x{ord(m.group()):04X}_", text
+    )
+
+
+def from_xlsx_text(value):
+    """A text cell as Excel shows it, its `_xHHHH_` escapes decoded (openpyxl leaves them)."""
+    if isinstance(value, str) and "_x" in value:
+        return XLSX_ESCAPED.sub(xlsx_character, value)
+    return value
+
+
+def xlsx_character(match):
+    code = int(match.group(1), 16)
+    return match.group() if code == 0 or 0xD800 <= code <= 0xDFFF else chr(code)

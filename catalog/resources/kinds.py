@@ -1,14 +1,12 @@
 """One resource per catalog kind. Columns are the model's field names; related records are
 written by their natural keys: a state by its ISO code, anything else by its `key`."""
 
-from collections import defaultdict
-
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export import fields
+from import_export import fields, widgets
 from import_export.instance_loaders import ModelInstanceLoader
 
 from ..dates import PartialDateField
@@ -26,33 +24,10 @@ from ..models import (
 )
 from .base import DELETE_COLUMN, CatalogResource
 from .cells import cell_text, unescape_formula
-from .widgets import (
-    FlagWidget,
-    KeysWidget,
-    KeyWidget,
-    PartialDateWidget,
-    TextWidget,
-    WholeNumberWidget,
-    state_code,
-)
+from .widgets import DateWidget, KeysWidget, KeyWidget, TextWidget, WholeNumberWidget, state_code
 
 BILINGUAL = ("key", "name_zh", "name_en")
 DESCRIBED = ("description_zh", "description_en", "note")
-TAIL = ("is_synthetic", DELETE_COLUMN)
-
-
-def plain_widget(django_field):
-    if isinstance(django_field, PartialDateField):
-        return PartialDateWidget()
-    if isinstance(django_field, models.BooleanField):
-        return FlagWidget()
-    if isinstance(django_field, models.IntegerField):
-        return WholeNumberWidget()
-    if isinstance(django_field, models.CharField | models.TextField):
-        return TextWidget()
-    return None
-
-
 STATE_CODE = _("state code")
 
 
@@ -69,15 +44,26 @@ def states_field(column):
 
 
 class KindResource(CatalogResource):
+    """Plain columns read by widgets that take a spreadsheet's typed cells as text."""
+
     class Meta(CatalogResource.Meta):
         abstract = True
 
     @classmethod
-    def field_from_django_field(cls, field_name, django_field, readonly):
-        widget = plain_widget(django_field)
-        if widget is None:
-            return super().field_from_django_field(field_name, django_field, readonly)
-        return fields.Field(attribute=field_name, column_name=field_name, widget=widget, readonly=readonly)
+    def widget_from_django_field(cls, f, default=widgets.Widget):
+        if isinstance(f, PartialDateField):
+            return DateWidget
+        if isinstance(f, models.IntegerField) and not f.primary_key:
+            return WholeNumberWidget
+        if isinstance(f, models.CharField | models.TextField):
+            return TextWidget
+        return super().widget_from_django_field(f, default)
+
+    @classmethod
+    def widget_kwargs_for_field(cls, field_name, django_field):
+        if isinstance(django_field, models.IntegerField | models.CharField | models.TextField):
+            return {}
+        return super().widget_kwargs_for_field(field_name, django_field)
 
 
 class SourceResource(KindResource):
@@ -86,6 +72,7 @@ class SourceResource(KindResource):
 
     class Meta(KindResource.Meta):
         model = Source
+        use_bulk = True
         fields = (
             "key",
             "kind",
@@ -96,7 +83,7 @@ class SourceResource(KindResource):
             "url",
             "document",
             "note",
-            *TAIL,
+            DELETE_COLUMN,
         )
 
 
@@ -104,10 +91,9 @@ class StateResource(KindResource):
     sheet = "states"
     required_columns = ("code", "name_zh", "name_en")
 
-    code = fields.Field(attribute="code", column_name="code", widget=TextWidget())
-
     class Meta(KindResource.Meta):
         model = State
+        use_bulk = True
         import_id_fields = ("code",)
         fields = (
             "code",
@@ -120,17 +106,18 @@ class StateResource(KindResource):
             "armed_forces_zh",
             "armed_forces_en",
             "note",
-            *TAIL,
+            DELETE_COLUMN,
         )
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
-        if dataset.headers and "code" in dataset.headers:
+        if "code" in (dataset.headers or ()):
             column = dataset.headers.index("code")
             for index, row in enumerate(dataset):
-                row = list(row)
-                row[column] = state_code(cell_text(row[column]))
-                dataset[index] = row
+                dataset[index] = [*row[:column], state_code(cell_text(row[column])), *row[column + 1 :]]
+
+    def natural_key_of_row(self, row):
+        return super().natural_key_of_row(row).upper()
 
 
 class MembershipResource(KindResource):
@@ -144,7 +131,6 @@ class MembershipResource(KindResource):
         model = Membership
         # A period is checked against the other periods of its state in the database
         # (Membership.clean), so each row is written before the next one is checked.
-        use_bulk = False
         fields = (
             "key",
             "state",
@@ -158,7 +144,7 @@ class MembershipResource(KindResource):
             "withdrawal_effective",
             "note_zh",
             "note_en",
-            *TAIL,
+            DELETE_COLUMN,
         )
 
 
@@ -168,13 +154,15 @@ class ExerciseSeriesResource(KindResource):
 
     class Meta(KindResource.Meta):
         model = ExerciseSeries
-        fields = (*BILINGUAL, "first_year", "frequency_zh", "frequency_en", *DESCRIBED, *TAIL)
+        use_bulk = True
+        fields = (*BILINGUAL, "first_year", "frequency_zh", "frequency_en", *DESCRIBED, DELETE_COLUMN)
 
 
 class ExerciseResource(KindResource):
     sheet = "exercises"
     required_columns = (*BILINGUAL, "date")
     select_related = ("series",)
+    prefetch_related = ("hosts", "participants")
 
     series = fields.Field(
         attribute="series",
@@ -198,7 +186,7 @@ class ExerciseResource(KindResource):
             "purpose_zh",
             "purpose_en",
             *DESCRIBED,
-            *TAIL,
+            DELETE_COLUMN,
         )
 
 
@@ -206,6 +194,7 @@ class SummitResource(KindResource):
     sheet = "summits"
     required_columns = (*BILINGUAL, "date")
     select_related = ("host",)
+    prefetch_related = ("participants", "absentees")
 
     host = state_field("host")
     participants = states_field("participants")
@@ -228,10 +217,10 @@ class SummitResource(KindResource):
             "decisions_zh",
             "decisions_en",
             *DESCRIBED,
-            *TAIL,
+            DELETE_COLUMN,
         )
 
-    def check_related(self, instance, related):
+    def check_related(self, related):
         """The admin form's rule: nobody both takes part in and stays away from a summit."""
         try:
             Summit.validate_attendance(
@@ -245,6 +234,7 @@ class SummitResource(KindResource):
 class CrisisResource(KindResource):
     sheet = "crises"
     required_columns = (*BILINGUAL, "start", "response")
+    prefetch_related = ("states", "requested_by")
 
     states = states_field("states")
     requested_by = states_field("requested_by")
@@ -264,136 +254,105 @@ class CrisisResource(KindResource):
             "outcome_zh",
             "outcome_en",
             *DESCRIBED,
-            *TAIL,
+            DELETE_COLUMN,
         )
 
 
 class MilestoneResource(KindResource):
     sheet = "milestones"
     required_columns = ("key", "kind", "name_zh", "name_en", "date")
+    prefetch_related = ("states",)
 
     states = states_field("states")
 
     class Meta(KindResource.Meta):
         model = Milestone
-        fields = ("key", "kind", "name_zh", "name_en", "date", "end_date", "states", *DESCRIBED, *TAIL)
+        fields = (
+            "key",
+            "kind",
+            "name_zh",
+            "name_en",
+            "date",
+            "end_date",
+            "states",
+            *DESCRIBED,
+            DELETE_COLUMN,
+        )
 
 
-class RecordKindWidget(TextWidget):
+def key_field(model):
+    """The field naming a record of `model`: a state's ISO code, anything else's key."""
+    return "code" if model is State else "key"
+
+
+class RecordKindWidget(KeyWidget):
     """The kind of record a citation supports, by model name (`exercise`, `state` ...)."""
 
-    #: Its content types are read from the database during the import (see `full_clean`).
-    reads_saved_records = True
-
     def __init__(self):
-        super().__init__()
-        self._types = None
+        super().__init__(ContentType, "model", _("record kind"), normalize=lambda text: text.strip().lower())
 
-    def types(self):
-        if self._types is None:
-            self._types = {
-                content_type.model: content_type
-                for content_type in ContentType.objects.filter(app_label="catalog", model__in=CITABLE_MODELS)
-            }
-            for model in CITABLE_MODELS:  # a fresh database may not have created them yet
-                if model not in self._types:
-                    self._types[model] = ContentType.objects.get_by_natural_key("catalog", model)
-        return self._types
+    def get_queryset(self, value, row, *args, **kwargs):
+        return ContentType.objects.filter(app_label="catalog", model__in=CITABLE_MODELS)
 
     def clean(self, value, row=None, **kwargs):
-        text = cell_text(value).strip().lower()
-        if not text:
-            return None
         try:
-            return self.types()[text]
-        except KeyError:
+            return super().clean(value, row, **kwargs)
+        except ValueError:
             raise ValueError(
                 gettext("Unknown record kind “%(kind)s” (use one of: %(kinds)s)")
-                % {"kind": text, "kinds": ", ".join(CITABLE_MODELS)}
+                % {"kind": cell_text(value).strip(), "kinds": ", ".join(CITABLE_MODELS)}
             ) from None
 
-    def render(self, value, obj=None, **kwargs):
-        return "" if value is None else value.model
 
-
-class RecordKeyWidget(TextWidget):
+class RecordKeyWidget(widgets.Widget):
     """The record a citation supports, by its key (a state by its ISO code), read with the
-    row's `record_kind`. Records are looked up once per kind per import."""
+    row's `record_kind`; each kind's keys are read once per import (or export)."""
 
     def __init__(self, kinds):
         super().__init__()
         self.kinds = kinds
-        self._records = {}
+        self.keys = {}  # {content type id: {key: pk}}
+        self.records = {}  # {content type id: {pk: key}}
 
-    def reset(self):
-        self._records = {}
-
-    @staticmethod
-    def key_field(model):
-        """The field naming a record of `model`: a state's ISO code, anything else's key."""
-        return "code" if model is State else "key"
-
-    def records(self, content_type):
-        if content_type.model not in self._records:
+    def load(self, content_type):
+        if content_type.pk not in self.keys:
             model = content_type.model_class()
-            field = self.key_field(model)
-            self._records[content_type.model] = {
-                str(getattr(record, field)): record for record in model.objects.all()
-            }
-        return self._records[content_type.model]
+            self.keys[content_type.pk] = dict(model._base_manager.values_list(key_field(model), "pk"))
+            self.records[content_type.pk] = {pk: key for key, pk in self.keys[content_type.pk].items()}
+        return content_type.pk
 
     def clean(self, value, row=None, **kwargs):
-        text = cell_text(value).strip()
-        if not text:
-            return None
+        key = cell_text(value).strip()
         try:
             content_type = self.kinds.clean(row.get("record_kind"))
         except ValueError:
-            return None  # the record_kind cell reports the problem
-        if content_type is None:
+            return None  # the record_kind cell reports it
+        if not key or content_type is None:
             return None
         if content_type.model == "state":
-            text = state_code(text)
-        try:
-            return self.records(content_type)[text]
-        except KeyError:
+            key = state_code(key)
+        pk = self.keys[self.load(content_type)].get(key)
+        if pk is None:
             raise ValueError(
                 gettext("Unknown %(kind)s “%(key)s”")
-                % {"kind": content_type.model_class()._meta.verbose_name, "key": text}
-            ) from None
+                % {"kind": content_type.model_class()._meta.verbose_name, "key": key}
+            )
+        return pk
 
     def render(self, value, obj=None, **kwargs):
-        return "" if value is None else value.natural_key()[0]
+        """`value` is the citation (see RecordKeyField): its record's key, from the keys read per kind."""
+        if value.content_type_id is None:  # a new citation, in the preview
+            return ""
+        content_type = ContentType.objects.get_for_id(value.content_type_id)
+        return self.records[self.load(content_type)].get(value.object_id, "")
 
-    def render_key(self, key):
-        """The cell of a record's key read as a plain value."""
-        return "" if key is None else str(key)
 
-    def keys_loader(self, related):
-        """A loader for export rows: fills `related` with {citation pk: record key} for a
-        chunk of (pk, content type id, object id), one query per kind of record."""
-        models = {}
+class RecordKeyField(fields.Field):
+    """The citation's record id on import; on export and in the preview, the citation itself,
+    which the widget renders as its record's key."""
 
-        def load(chunk):
-            ids = defaultdict(list)
-            for pk, content_type_id, object_id in chunk:
-                ids[content_type_id].append((pk, object_id))
-            keys = {}
-            for content_type_id, pairs in ids.items():
-                if content_type_id not in models:
-                    models[content_type_id] = ContentType.objects.get_for_id(content_type_id).model_class()
-                model = models[content_type_id]
-                names = dict(
-                    model._base_manager.filter(pk__in={object_id for _, object_id in pairs}).values_list(
-                        "pk", self.key_field(model)
-                    )
-                )
-                for pk, object_id in pairs:
-                    keys[pk] = names.get(object_id)
-            related.clear()
-            related.update(keys)
-
-        return load
+    def get_value(self, instance):
+        return instance
 
 
 class CitationResource(CatalogResource):
@@ -402,7 +361,7 @@ class CitationResource(CatalogResource):
     select_related = ("content_type", "source")
 
     record_kind = fields.Field(attribute="content_type", column_name="record_kind", widget=RecordKindWidget())
-    record_key = fields.Field(attribute="record", column_name="record_key")
+    record_key = RecordKeyField(attribute="object_id", column_name="record_key")
     source = fields.Field(
         attribute="source", column_name="source", widget=KeyWidget(Source, "key", _("source"))
     )
@@ -410,37 +369,18 @@ class CitationResource(CatalogResource):
     quote = fields.Field(attribute="quote", column_name="quote", widget=TextWidget())
     section = fields.Field(attribute="section", column_name="section", widget=TextWidget())
     note = fields.Field(attribute="note", column_name="note", widget=TextWidget())
-    is_synthetic = fields.Field(attribute="is_synthetic", column_name="is_synthetic", widget=FlagWidget())
 
     class Meta(CatalogResource.Meta):
         model = Citation
+        use_bulk = True
+        instance_loader_class = ModelInstanceLoader  # unused: get_instance() reads citations once
         import_id_fields = ("record_kind", "record_key", "source", "field", "quote")
-        instance_loader_class = ModelInstanceLoader  # unused: get_instance() looks citations up
-        fields = ("record_kind", "record_key", "source", "field", "quote", "section", "note", *TAIL)
+        fields = ("record_kind", "record_key", "source", "field", "quote", "section", "note", DELETE_COLUMN)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.fields["record_key"].widget = RecordKeyWidget(self.fields["record_kind"].widget)
-
-    def before_import(self, dataset, **kwargs):
-        self.fields["record_key"].widget.reset()
-        self.fields["record_kind"].widget._types = None
-        super().before_import(dataset, **kwargs)
         self.existing = None
-
-    def export_cell(self, plan, field):
-        """The record's kind by its model name, and its key read per kind in bulk."""
-        if field.column_name == "record_kind":
-            index = plan.index_of("content_type__model")
-            return lambda row: "" if row[index] is None else row[index]
-        if field.column_name == "record_key":
-            kind, object_id = plan.index_of("content_type_id"), plan.index_of("object_id")
-            keys = {}
-            load = self.fields["record_key"].widget.keys_loader(keys)
-            plan.loaders.append(lambda chunk: load([(row[0], row[kind], row[object_id]) for row in chunk]))
-            render_key = self.fields["record_key"].widget.render_key
-            return lambda row: render_key(keys.get(row[0]))
-        return None
 
     def natural_key_of_row(self, row):
         parts = [
@@ -454,27 +394,20 @@ class CitationResource(CatalogResource):
     def get_instance(self, instance_loader, row):
         """The citation with this row's natural key, if the database has it."""
         try:
-            record = self.fields["record_key"].clean(row)
-            source = self.fields["source"].clean(row)
+            values = [self.fields[name].clean(row) for name in self.get_import_id_fields()]
         except ValueError:
             return None
-        if record is None or source is None:
+        content_type, object_id, source = values[:3]
+        if None in (content_type, object_id, source):
             return None
         if self.existing is None:
             self.existing = {
                 (c.content_type_id, c.object_id, c.source_id, c.field, c.quote): c
-                for c in Citation.objects.all()
+                for c in self.get_queryset()
             }
-            self.loaded_values = {c.pk: self.stored_values(c) for c in self.existing.values()}
-        content_type = self.fields["record_kind"].clean(row)
-        key = (
-            content_type.pk,
-            record.pk,
-            source.pk,
-            self.fields["field"].clean(row).strip(),
-            self.fields["quote"].clean(row).strip(),
+        return self.existing.get(
+            (content_type.pk, object_id, source.pk, values[3].strip(), values[4].strip())
         )
-        return self.existing.get(key)
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)

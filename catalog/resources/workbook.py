@@ -2,7 +2,6 @@
 sheet) or a folder of csv files (one per kind). Sheets come in dependency order, so a
 record's relations are in the database before the record itself is read."""
 
-import copy
 import csv
 import json
 import os
@@ -15,15 +14,9 @@ from django.utils.translation import gettext
 from import_export.results import RowResult
 
 from .base import spreadsheet_row
-from .formats import (
-    UnreadableFile,
-    load_json,
-    read_csv,
-    read_xlsx_sheets,
-    rows_to_dataset,
-)
+from .cells import escape_row
+from .files import UnreadableFile, check_size, load_json, read_csv, read_xlsx, records_to_dataset, write_xlsx
 from .kinds import RESOURCES
-from .xlsx import write_workbook
 
 SHEETS = tuple(resource.sheet for resource in RESOURCES)
 
@@ -42,14 +35,20 @@ def layout(path):
     )
 
 
+def export_rows(resource, queryset=None):
+    """(headers, rows) of `queryset` (every record by default): the library's rendering of
+    each record, read a chunk at a time and formula-escaped."""
+    queryset = resource.filter_export(
+        resource.get_queryset().order_by("pk") if queryset is None else queryset
+    )
+    records = resource.iter_queryset(queryset)
+    return resource.get_export_headers(), (escape_row(resource.export_resource(record)) for record in records)
+
+
 def export_sheets():
-    """(sheet name, headers, rows) for every kind, in dependency order, the rows streamed
-    and formula-escaped."""
+    """(sheet name, headers, rows) for every kind, in dependency order, the rows streamed."""
     for resource_class in RESOURCES:
-        resource = resource_class()
-        plan = resource.export_plan()
-        rows = plan.rows(resource.get_queryset(), escape=True)
-        yield resource_class.sheet, plan.headers, rows
+        yield (resource_class.sheet, *export_rows(resource_class()))
 
 
 def write_json(out, sheets):
@@ -97,38 +96,45 @@ def write_catalog(path):
     path = Path(path)
     if kind == "xlsx":
         with replacing(path) as partial:
-            return write_workbook(partial, export_sheets())
+            return write_xlsx(partial, export_sheets())
     if kind == "json":
         with replacing(path) as partial, partial.open("w", encoding="utf-8") as out:
             return write_json(out, export_sheets())
     path.mkdir(parents=True, exist_ok=True)
     counts = {}
     for title, headers, rows in export_sheets():
-        csv_path = path / f"{title}.csv"
-        with replacing(csv_path) as partial, partial.open("w", encoding="utf-8", newline="") as out:
+        with (
+            replacing(path / f"{title}.csv") as partial,
+            partial.open("w", encoding="utf-8", newline="") as out,
+        ):
             counts[title] = write_csv(out, headers, rows)
     return counts
 
 
 def read_catalog(path):
-    """The sheets found at `path`, as {sheet: Dataset}; unknown sheets are an error."""
+    """The sheets found at `path`, as {sheet: Dataset}; the size limit of an import is
+    checked before anything is read, and unknown sheets are an error."""
     kind = layout(path)
     path = Path(path)
     if kind == "csv":
         if not path.is_dir():
             raise UnreadableFile(gettext("No folder “%(path)s”.") % {"path": path})
-        sheets = {csv.stem: read_csv(csv.read_bytes()) for csv in sorted(path.glob("*.csv"))}
+        files = sorted(path.glob("*.csv"))
+        check_size(sum(file.stat().st_size for file in files))
+        sheets = {file.stem: read_csv(file.read_bytes()) for file in files}
     elif not path.is_file():
         raise UnreadableFile(gettext("No file “%(path)s”.") % {"path": path})
-    elif kind == "xlsx":
-        sheets = read_xlsx_sheets(path.read_bytes())
     else:
-        document = load_json(path.read_bytes())
-        if not isinstance(document, dict):
-            raise UnreadableFile(
-                gettext("This json file is not a catalog: expected an object keyed by sheet name.")
-            )
-        sheets = {name: rows_to_dataset(rows, title=name) for name, rows in document.items()}
+        check_size(path.stat().st_size)
+        if kind == "xlsx":
+            sheets = read_xlsx(path.read_bytes())
+        else:
+            document = load_json(path.read_bytes())
+            if not isinstance(document, dict):
+                raise UnreadableFile(
+                    gettext("This json file is not a catalog: expected an object keyed by sheet name.")
+                )
+            sheets = {name: records_to_dataset(rows, title=name) for name, rows in document.items()}
     unknown = sorted(set(sheets) - set(SHEETS))
     if unknown:
         raise UnreadableFile(
@@ -191,11 +197,7 @@ def import_catalog(sheets, *, file_name, dry_run=False, user=None, progress=None
             if not len(dataset):  # a kind with no records exports as a header alone
                 reports.append(SheetReport(resource_class.sheet))
                 continue
-            resource = resource_class()
-            # Nobody reads a preview here: skip copying every record for a diff.
-            resource._meta = copy.copy(resource._meta)
-            resource._meta.skip_diff = True
-            result = resource.import_data(
+            result = resource_class(preview=False).import_data(
                 dataset,
                 dry_run=False,
                 raise_errors=False,
