@@ -17,11 +17,11 @@ import zlib
 from xml.parsers import expat
 
 import openpyxl
-from openpyxl.cell import WriteOnlyCell
 import tablib
 from django.conf import settings
 from django.utils.translation import gettext
 from import_export.formats import base_formats
+from openpyxl.cell import WriteOnlyCell
 
 from .base import max_rows, too_many_rows
 from .cells import escape_row, from_xlsx_text, to_xlsx_text
