@@ -101,10 +101,15 @@ class CatalogResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
         chunk_size = 2000  # records per query when an export prefetches relations
+        # Rows are validated one by one and written in batches, with their history rows
+        # (simple-history's bulk helpers) and their many-to-many rows.
+        use_bulk = True
+        batch_size = 1000
 
     def __init__(self, preview=True, **kwargs):
         super().__init__(**kwargs)
         self.preview = preview
+        self.related = {}  # {id(instance): {attribute: [records]}} of the rows not yet written
         store = {}
         for field in self.fields.values():
             if isinstance(field.widget, KeysWidget):
@@ -125,7 +130,14 @@ class CatalogResource(resources.ModelResource):
         return [field for field in fields if field.column_name != DELETE_COLUMN]
 
     def get_queryset(self):
-        return super().get_queryset().select_related(*self.select_related)
+        """The records with their relations: the instance loader reads those a file names
+        this way, so an unchanged row is told from a changed one without a query."""
+        return (
+            super()
+            .get_queryset()
+            .select_related(*self.select_related)
+            .prefetch_related(*self.prefetch_related)
+        )
 
     def filter_export(self, queryset, **kwargs):
         """Any queryset exported (a list page's results, the admin's selection) reads its
@@ -218,19 +230,30 @@ class CatalogResource(resources.ModelResource):
         errors.update(self.check_related(related))
         if errors:
             raise ValidationError(errors)
+        self.related[id(instance)] = related
 
     def check_related(self, related):
         """Rules between the many-to-many cells of one row; returns {attribute: ValidationError}."""
         return {}
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The library's `full_clean()`, its messages keyed by column. The fields rows are
+        matched on are left out of the uniqueness check: the instance loader looked every key
+        of the file up, and a key repeated in the file is refused before any row."""
+        errors = {}
         try:
-            super().validate_instance(instance, import_validation_errors, validate_unique)
+            super().validate_instance(instance, import_validation_errors, validate_unique=False)
         except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if validate_unique:
+            matched = {self.fields[name].attribute for name in self.get_import_id_fields()}
+            try:
+                instance.validate_unique(exclude=matched | set(errors))
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if errors:
             columns = {field.attribute: field.column_name for field in self.fields.values()}
-            raise ValidationError(
-                {columns.get(name, name): messages for name, messages in error.message_dict.items()}
-            ) from None
+            raise ValidationError({columns.get(name, name): value for name, value in errors.items()})
 
     def for_delete(self, row, instance):
         return DELETE_COLUMN in row and bool(self.fields[DELETE_COLUMN].clean(row))
@@ -270,12 +293,13 @@ class CatalogResource(resources.ModelResource):
         if user is not None and user.is_authenticated:
             instance._history_user = user
 
-    # --- batches, for kinds without many-to-many fields ----------------------------------------------
+    # --- batches: records with their history rows, then their many-to-many rows ---------------------
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         if self.create_instances and (using_transactions or not dry_run):
             try:
                 bulk_create_with_history(self.create_instances, self._meta.model, batch_size=batch_size)
+                self.save_related(self.create_instances, created=True)
             except Exception as error:
                 self.handle_import_error(result, error, raise_errors)
             finally:
@@ -284,16 +308,33 @@ class CatalogResource(resources.ModelResource):
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         if self.update_instances and (using_transactions or not dry_run):
             try:
+                fields = self.get_bulk_update_fields()
                 bulk_update_with_history(
-                    self.update_instances,
-                    self._meta.model,
-                    self.get_bulk_update_fields(),
-                    batch_size=batch_size,
+                    self.update_instances, self._meta.model, fields, batch_size=batch_size
                 )
+                self.save_related(self.update_instances, created=False)
             except Exception as error:
                 self.handle_import_error(result, error, raise_errors)
             finally:
                 self.update_instances.clear()
+
+    def save_related(self, instances, created):
+        """The many-to-many cells of saved records: for new records every pair in one insert
+        per field, for changed ones through Django's `set()`, which writes only the difference."""
+        pairs = {}
+        for instance in instances:
+            for attribute, records in self.related.pop(id(instance), {}).items():
+                if not created:
+                    getattr(instance, attribute).set(records)
+                    continue
+                field = self._meta.model._meta.get_field(attribute)
+                through = field.remote_field.through
+                owner, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+                pairs.setdefault(through, []).extend(
+                    through(**{owner: instance.pk, target: record.pk}) for record in records
+                )
+        for through, rows in pairs.items():
+            through.objects.bulk_create(rows)
 
     def get_bulk_update_fields(self):
         model = self._meta.model._meta

@@ -72,7 +72,6 @@ class SourceResource(KindResource):
 
     class Meta(KindResource.Meta):
         model = Source
-        use_bulk = True
         fields = (
             "key",
             "kind",
@@ -93,7 +92,6 @@ class StateResource(KindResource):
 
     class Meta(KindResource.Meta):
         model = State
-        use_bulk = True
         import_id_fields = ("code",)
         fields = (
             "code",
@@ -131,6 +129,7 @@ class MembershipResource(KindResource):
         model = Membership
         # A period is checked against the other periods of its state in the database
         # (Membership.clean), so each row is written before the next one is checked.
+        use_bulk = False
         fields = (
             "key",
             "state",
@@ -154,7 +153,6 @@ class ExerciseSeriesResource(KindResource):
 
     class Meta(KindResource.Meta):
         model = ExerciseSeries
-        use_bulk = True
         fields = (*BILINGUAL, "first_year", "frequency_zh", "frequency_en", *DESCRIBED, DELETE_COLUMN)
 
 
@@ -372,7 +370,6 @@ class CitationResource(CatalogResource):
 
     class Meta(CatalogResource.Meta):
         model = Citation
-        use_bulk = True
         instance_loader_class = ModelInstanceLoader  # unused: get_instance() reads citations once
         import_id_fields = ("record_kind", "record_key", "source", "field", "quote")
         fields = ("record_kind", "record_key", "source", "field", "quote", "section", "note", DELETE_COLUMN)
