@@ -15,8 +15,8 @@ from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpRespo
 from django.utils.translation import gettext
 
 from .resources import RESOURCE_FOR_MODEL, CatalogResource, CellTooLong, SheetTooLong
-from .resources.files import write_xlsx
 from .resources.workbook import export_rows
+from .spreadsheets import write_xlsx
 
 #: Rows sent per chunk of a streamed response.
 LINES_PER_CHUNK = 200

@@ -12,8 +12,8 @@ from catalog.resources import (
     escape_formula,
     unescape_formula,
 )
-from catalog.resources.cells import escape_row
 from catalog.resources.workbook import export_rows
+from catalog.spreadsheets import escape_row
 from tests.factories import make_exercise, make_state
 from tests.sheets import build_catalog
 

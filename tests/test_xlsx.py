@@ -14,8 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from catalog.resources import files
-from catalog.resources.files import CellTooLong, SheetTooLong, UnreadableFile, read_xlsx, write_xlsx
+from catalog import spreadsheets as files
+from catalog.spreadsheets import CellTooLong, SheetTooLong, UnreadableFile, read_xlsx, write_xlsx
 from tests.sheets import AWKWARD_TEXTS
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -1,9 +1,15 @@
 """Spreadsheets in and out: one django-import-export resource per catalog kind, natural keys
 throughout; openpyxl reads and writes every xlsx file."""
 
+from ..spreadsheets import (
+    FORMATS,
+    CellTooLong,
+    SheetTooLong,
+    UnreadableFile,
+    escape_formula,
+    unescape_formula,
+)
 from .base import CatalogResource, FileProblem
-from .cells import escape_formula, unescape_formula
-from .files import FORMATS, CellTooLong, SheetTooLong, UnreadableFile
 from .kinds import (
     RESOURCES,
     CitationResource,

@@ -3,10 +3,9 @@ formula escaping, history reason and user, and the delete permission of the impo
 
 from collections import Counter
 
-from django.conf import settings
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, models
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -14,8 +13,9 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .cells import cell_text, unescape_formula
-from .widgets import KeysWidget
+from ..dates import PartialDateField
+from ..spreadsheets import max_rows, too_many_rows, unescape_formula
+from .widgets import DateWidget, KeysWidget, TextWidget, WholeNumberWidget
 
 DELETE_COLUMN = "delete"
 CHANGE_REASON_LENGTH = 100
@@ -25,16 +25,6 @@ IMPORT_LOCK = 4_172_019
 
 class FileProblem(Exception):
     """A problem with the whole file (columns, duplicate keys, size), reported before any row."""
-
-
-def max_rows():
-    return settings.CATALOG_IMPORT_MAX_ROWS
-
-
-def too_many_rows(limit):
-    return gettext("The file has more than %(rows)s rows, the most one import accepts.") % {
-        "rows": f"{limit:,}"
-    }
 
 
 def spreadsheet_row(number):
@@ -58,25 +48,21 @@ def may(user, action, model):
 
 
 class Diff(resources.Diff):
-    """The library's preview of a row, an empty number shown empty rather than as "None"."""
+    """The library's preview of a row, an empty number shown empty rather than as "None";
+    none on the command line, where nobody reads it and it would cost two renderings a row."""
 
     def __init__(self, resource, instance, new):
-        super().__init__(resource, instance, new)
-        self.left = ["" if value is None else value for value in self.left]
+        self.left, self.right, self.new = self.values(resource, instance), [], new
 
     def compare_with(self, resource, instance):
-        super().compare_with(resource, instance)
-        self.right = ["" if value is None else value for value in self.right]
+        self.right = self.values(resource, instance)
 
-
-class PreviewlessDiff(resources.Diff):
-    """No preview on the command line: nobody reads it, and it costs two renderings a row."""
-
-    def __init__(self, resource, instance, new):
-        self.left, self.right, self.new = [], [], new
-
-    def compare_with(self, resource, instance):
-        pass
+    @staticmethod
+    def values(resource, instance):
+        if not resource.preview:
+            return []
+        values = (field.export(instance) for field in resource.get_import_fields())
+        return ["" if value is None else value for value in values]
 
 
 class CatalogResource(resources.ModelResource):
@@ -115,8 +101,21 @@ class CatalogResource(resources.ModelResource):
             if isinstance(field.widget, KeysWidget):
                 field.widget.store = store
 
-    def get_diff_class(self):
-        return Diff if self.preview else PreviewlessDiff
+    @classmethod
+    def get_diff_class(cls):
+        return Diff
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=widgets.Widget):
+        """Widgets that read a spreadsheet's typed cells (a number, a date) as the text or
+        the number the model holds."""
+        if isinstance(f, PartialDateField):
+            return DateWidget
+        if isinstance(f, models.IntegerField) and not f.primary_key:
+            return WholeNumberWidget
+        if isinstance(f, models.CharField | models.TextField):
+            return TextWidget
+        return super().widget_from_django_field(f, default)
 
     @classmethod
     def get_display_name(cls):
@@ -132,12 +131,8 @@ class CatalogResource(resources.ModelResource):
     def get_queryset(self):
         """The records with their relations: the instance loader reads those a file names
         this way, so an unchanged row is told from a changed one without a query."""
-        return (
-            super()
-            .get_queryset()
-            .select_related(*self.select_related)
-            .prefetch_related(*self.prefetch_related)
-        )
+        queryset = super().get_queryset().select_related(*self.select_related)
+        return queryset.prefetch_related(*self.prefetch_related)
 
     def filter_export(self, queryset, **kwargs):
         """Any queryset exported (a list page's results, the admin's selection) reads its
@@ -195,8 +190,8 @@ class CatalogResource(resources.ModelResource):
 
     def natural_key_of_row(self, row):
         """The text naming the record a row describes, for the duplicate check."""
-        column = self.fields[self.get_import_id_fields()[0]].column_name
-        return cell_text(unescape_formula(row.get(column))).strip()
+        field = self.fields[self.get_import_id_fields()[0]]
+        return field.widget.clean(unescape_formula(row.get(field.column_name))).strip()
 
     def duplicate_key_problems(self, dataset, headers):
         rows_by_key = {}
@@ -261,24 +256,16 @@ class CatalogResource(resources.ModelResource):
     def delete_instance(self, instance, row, **kwargs):
         """Deleted at once, so that a record still in use is reported on its row; only by a
         user who may delete records of this kind."""
+        kind = self._meta.model._meta.verbose_name_plural
         if not may(kwargs.get("user"), "delete", self._meta.model):
-            raise ValidationError(
-                {
-                    DELETE_COLUMN: gettext("You may not delete %(kind)s.")
-                    % {"kind": self._meta.model._meta.verbose_name_plural}
-                }
-            )
+            raise ValidationError({DELETE_COLUMN: gettext("You may not delete %(kind)s.") % {"kind": kind}})
         self.set_history(instance, kwargs)
         try:
             instance.delete()
         except ProtectedError as error:
-            users = sorted({str(obj) for obj in error.protected_objects})[:5]
-            raise ValidationError(
-                {
-                    DELETE_COLUMN: gettext("Cannot delete: still used by %(users)s.")
-                    % {"users": "; ".join(users)}
-                }
-            ) from None
+            users = "; ".join(sorted({str(obj) for obj in error.protected_objects})[:5])
+            message = gettext("Cannot delete: still used by %(users)s.") % {"users": users}
+            raise ValidationError({DELETE_COLUMN: message}) from None
 
     def before_save_instance(self, instance, row, **kwargs):
         self.set_history(instance, kwargs)

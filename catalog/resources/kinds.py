@@ -3,13 +3,11 @@ written by their natural keys: a state by its ISO code, anything else by its `ke
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, widgets
 from import_export.instance_loaders import ModelInstanceLoader
 
-from ..dates import PartialDateField
 from ..models import (
     CITABLE_MODELS,
     Citation,
@@ -22,9 +20,9 @@ from ..models import (
     State,
     Summit,
 )
+from ..spreadsheets import cell_text, unescape_formula
 from .base import DELETE_COLUMN, CatalogResource
-from .cells import cell_text, unescape_formula
-from .widgets import DateWidget, KeysWidget, KeyWidget, TextWidget, WholeNumberWidget, state_code
+from .widgets import KeysWidget, KeyWidget, TextWidget, state_code
 
 BILINGUAL = ("key", "name_zh", "name_en")
 DESCRIBED = ("description_zh", "description_en", "note")
@@ -43,120 +41,61 @@ def states_field(column):
     )
 
 
-class KindResource(CatalogResource):
-    """Plain columns read by widgets that take a spreadsheet's typed cells as text."""
-
-    class Meta(CatalogResource.Meta):
-        abstract = True
-
-    @classmethod
-    def widget_from_django_field(cls, f, default=widgets.Widget):
-        if isinstance(f, PartialDateField):
-            return DateWidget
-        if isinstance(f, models.IntegerField) and not f.primary_key:
-            return WholeNumberWidget
-        if isinstance(f, models.CharField | models.TextField):
-            return TextWidget
-        return super().widget_from_django_field(f, default)
-
-    @classmethod
-    def widget_kwargs_for_field(cls, field_name, django_field):
-        if isinstance(django_field, models.IntegerField | models.CharField | models.TextField):
-            return {}
-        return super().widget_kwargs_for_field(field_name, django_field)
-
-
-class SourceResource(KindResource):
+class SourceResource(CatalogResource):
     sheet = "sources"
     required_columns = ("key", "kind", "title", "language")
 
-    class Meta(KindResource.Meta):
+    class Meta(CatalogResource.Meta):
         model = Source
         fields = (
-            "key",
-            "kind",
-            "title",
-            "publisher",
-            "published",
-            "language",
-            "url",
-            "document",
-            "note",
+            "key", "kind", "title", "publisher", "published", "language", "url", "document", "note",
             DELETE_COLUMN,
-        )
+        )  # fmt: skip
 
 
-class StateResource(KindResource):
+class StateResource(CatalogResource):
     sheet = "states"
     required_columns = ("code", "name_zh", "name_en")
 
-    class Meta(KindResource.Meta):
+    code = fields.Field(attribute="code", column_name="code", widget=TextWidget(normalize=state_code))
+
+    class Meta(CatalogResource.Meta):
         model = State
         import_id_fields = ("code",)
         fields = (
-            "code",
-            "name_zh",
-            "name_en",
-            "description_zh",
-            "description_en",
-            "parliament_zh",
-            "parliament_en",
-            "armed_forces_zh",
-            "armed_forces_en",
-            "note",
-            DELETE_COLUMN,
-        )
-
-    def before_import(self, dataset, **kwargs):
-        super().before_import(dataset, **kwargs)
-        if "code" in (dataset.headers or ()):
-            column = dataset.headers.index("code")
-            for index, row in enumerate(dataset):
-                dataset[index] = [*row[:column], state_code(cell_text(row[column])), *row[column + 1 :]]
-
-    def natural_key_of_row(self, row):
-        return super().natural_key_of_row(row).upper()
+            "code", "name_zh", "name_en", "description_zh", "description_en", "parliament_zh",
+            "parliament_en", "armed_forces_zh", "armed_forces_en", "note", DELETE_COLUMN,
+        )  # fmt: skip
 
 
-class MembershipResource(KindResource):
+class MembershipResource(CatalogResource):
     sheet = "memberships"
     required_columns = ("key", "state", "role")
     select_related = ("state",)
 
     state = state_field("state")
 
-    class Meta(KindResource.Meta):
+    class Meta(CatalogResource.Meta):
         model = Membership
         # A period is checked against the other periods of its state in the database
         # (Membership.clean), so each row is written before the next one is checked.
         use_bulk = False
         fields = (
-            "key",
-            "state",
-            "role",
-            "start",
-            "end",
-            "signed",
-            "ratified",
-            "charter_ratified",
-            "withdrawal_announced",
-            "withdrawal_effective",
-            "note_zh",
-            "note_en",
-            DELETE_COLUMN,
-        )
+            "key", "state", "role", "start", "end", "signed", "ratified", "charter_ratified",
+            "withdrawal_announced", "withdrawal_effective", "note_zh", "note_en", DELETE_COLUMN,
+        )  # fmt: skip
 
 
-class ExerciseSeriesResource(KindResource):
+class ExerciseSeriesResource(CatalogResource):
     sheet = "exercise_series"
     required_columns = BILINGUAL
 
-    class Meta(KindResource.Meta):
+    class Meta(CatalogResource.Meta):
         model = ExerciseSeries
         fields = (*BILINGUAL, "first_year", "frequency_zh", "frequency_en", *DESCRIBED, DELETE_COLUMN)
 
 
-class ExerciseResource(KindResource):
+class ExerciseResource(CatalogResource):
     sheet = "exercises"
     required_columns = (*BILINGUAL, "date")
     select_related = ("series",)
@@ -170,25 +109,15 @@ class ExerciseResource(KindResource):
     hosts = states_field("hosts")
     participants = states_field("participants")
 
-    class Meta(KindResource.Meta):
+    class Meta(CatalogResource.Meta):
         model = Exercise
         fields = (
-            *BILINGUAL,
-            "series",
-            "date",
-            "end_date",
-            "hosts",
-            "participants",
-            "troops",
-            "aircraft",
-            "purpose_zh",
-            "purpose_en",
-            *DESCRIBED,
-            DELETE_COLUMN,
-        )
+            *BILINGUAL, "series", "date", "end_date", "hosts", "participants", "troops", "aircraft",
+            "purpose_zh", "purpose_en", *DESCRIBED, DELETE_COLUMN,
+        )  # fmt: skip
 
 
-class SummitResource(KindResource):
+class SummitResource(CatalogResource):
     sheet = "summits"
     required_columns = (*BILINGUAL, "date")
     select_related = ("host",)
@@ -198,25 +127,12 @@ class SummitResource(KindResource):
     participants = states_field("participants")
     absentees = states_field("absentees")
 
-    class Meta(KindResource.Meta):
+    class Meta(CatalogResource.Meta):
         model = Summit
         fields = (
-            "key",
-            "kind",
-            "name_zh",
-            "name_en",
-            "date",
-            "end_date",
-            "city_zh",
-            "city_en",
-            "host",
-            "participants",
-            "absentees",
-            "decisions_zh",
-            "decisions_en",
-            *DESCRIBED,
-            DELETE_COLUMN,
-        )
+            "key", "kind", "name_zh", "name_en", "date", "end_date", "city_zh", "city_en", "host",
+            "participants", "absentees", "decisions_zh", "decisions_en", *DESCRIBED, DELETE_COLUMN,
+        )  # fmt: skip
 
     def check_related(self, related):
         """The admin form's rule: nobody both takes part in and stays away from a summit."""
@@ -229,7 +145,7 @@ class SummitResource(KindResource):
         return {}
 
 
-class CrisisResource(KindResource):
+class CrisisResource(CatalogResource):
     sheet = "crises"
     required_columns = (*BILINGUAL, "start", "response")
     prefetch_related = ("states", "requested_by")
@@ -237,45 +153,26 @@ class CrisisResource(KindResource):
     states = states_field("states")
     requested_by = states_field("requested_by")
 
-    class Meta(KindResource.Meta):
+    class Meta(CatalogResource.Meta):
         model = Crisis
         fields = (
-            *BILINGUAL,
-            "start",
-            "end",
-            "states",
-            "requested_by",
-            "requesters_zh",
-            "requesters_en",
-            "response",
-            "troops_deployed",
-            "outcome_zh",
-            "outcome_en",
-            *DESCRIBED,
-            DELETE_COLUMN,
-        )
+            *BILINGUAL, "start", "end", "states", "requested_by", "requesters_zh", "requesters_en",
+            "response", "troops_deployed", "outcome_zh", "outcome_en", *DESCRIBED, DELETE_COLUMN,
+        )  # fmt: skip
 
 
-class MilestoneResource(KindResource):
+class MilestoneResource(CatalogResource):
     sheet = "milestones"
     required_columns = ("key", "kind", "name_zh", "name_en", "date")
     prefetch_related = ("states",)
 
     states = states_field("states")
 
-    class Meta(KindResource.Meta):
+    class Meta(CatalogResource.Meta):
         model = Milestone
         fields = (
-            "key",
-            "kind",
-            "name_zh",
-            "name_en",
-            "date",
-            "end_date",
-            "states",
-            *DESCRIBED,
-            DELETE_COLUMN,
-        )
+            "key", "kind", "name_zh", "name_en", "date", "end_date", "states", *DESCRIBED, DELETE_COLUMN,
+        )  # fmt: skip
 
 
 def key_field(model):
@@ -292,15 +189,6 @@ class RecordKindWidget(KeyWidget):
     def get_queryset(self, value, row, *args, **kwargs):
         return ContentType.objects.filter(app_label="catalog", model__in=CITABLE_MODELS)
 
-    def clean(self, value, row=None, **kwargs):
-        try:
-            return super().clean(value, row, **kwargs)
-        except ValueError:
-            raise ValueError(
-                gettext("Unknown record kind “%(kind)s” (use one of: %(kinds)s)")
-                % {"kind": cell_text(value).strip(), "kinds": ", ".join(CITABLE_MODELS)}
-            ) from None
-
 
 class RecordKeyWidget(widgets.Widget):
     """The record a citation supports, by its key (a state by its ISO code), read with the
@@ -315,7 +203,7 @@ class RecordKeyWidget(widgets.Widget):
     def load(self, content_type):
         if content_type.pk not in self.keys:
             model = content_type.model_class()
-            self.keys[content_type.pk] = dict(model._base_manager.values_list(key_field(model), "pk"))
+            self.keys[content_type.pk] = dict(model.objects.values_list(key_field(model), "pk"))
             self.records[content_type.pk] = {pk: key for key, pk in self.keys[content_type.pk].items()}
         return content_type.pk
 
@@ -363,10 +251,6 @@ class CitationResource(CatalogResource):
     source = fields.Field(
         attribute="source", column_name="source", widget=KeyWidget(Source, "key", _("source"))
     )
-    field = fields.Field(attribute="field", column_name="field", widget=TextWidget())
-    quote = fields.Field(attribute="quote", column_name="quote", widget=TextWidget())
-    section = fields.Field(attribute="section", column_name="section", widget=TextWidget())
-    note = fields.Field(attribute="note", column_name="note", widget=TextWidget())
 
     class Meta(CatalogResource.Meta):
         model = Citation

@@ -3,27 +3,32 @@
 from django.utils.translation import gettext
 from import_export import widgets
 
-from .cells import cell_text
+from ..spreadsheets import cell_text
 
 
 class TextWidget(widgets.CharWidget):
     """Any cell read as text: a date typed by a spreadsheet as ISO, a whole number without `.0`."""
 
+    def __init__(self, normalize=None, **kwargs):
+        super().__init__(**kwargs)
+        self.normalize = normalize
+
     def clean(self, value, row=None, **kwargs):
-        return cell_text(value)
+        text = cell_text(value)
+        return self.normalize(text) if self.normalize else text
 
 
 class DateWidget(TextWidget):
     """A partial date (`1993`, `2010-06`, `2022-01-06`); the model validates the text."""
 
-    def clean(self, value, row=None, **kwargs):
-        return cell_text(value).strip()
+    def __init__(self, **kwargs):
+        super().__init__(normalize=str.strip, **kwargs)
 
 
 class WholeNumberWidget(widgets.IntegerWidget):
     """A whole number, typed in xlsx and json, read with an error an editor understands."""
 
-    def __init__(self):
+    def __init__(self, **kwargs):
         super().__init__(coerce_to_string=False)
 
     def clean(self, value, row=None, **kwargs):

@@ -30,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, dry_run=False, user=None, **options):
         if user is not None:
             try:
-                user = get_user_model()._default_manager.get_by_natural_key(user)
+                user = get_user_model().objects.get_by_natural_key(user)
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user named “{user}”.") from None
             if not user.is_active:
@@ -50,10 +50,7 @@ class Command(BaseCommand):
                 progress=bar.update,
             )
         for report in reports:
-            self.stdout.write(
-                f"{report.sheet}: {report.created} created, {report.updated} updated, "
-                f"{report.unchanged} unchanged, {report.deleted} deleted, {len(report.errors)} errors"
-            )
+            self.stdout.write(report.summary())
         errors = [error for report in reports for error in report.errors]
         if errors:
             for sheet, row, column, reason in errors:

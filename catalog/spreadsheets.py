@@ -8,12 +8,17 @@ crafted text table or a sheet reaching to its far corner is refused with a sente
 A file that cannot be read raises `UnreadableFile`, never a parser's traceback.
 """
 
+import csv
+import datetime
 import io
 import json
 import os
+import re
 import warnings
 import zipfile
 import zlib
+from contextlib import contextmanager
+from pathlib import Path
 from xml.parsers import expat
 
 import openpyxl
@@ -22,9 +27,6 @@ from django.conf import settings
 from django.utils.translation import gettext
 from import_export.formats import base_formats
 from openpyxl.cell import WriteOnlyCell
-
-from .base import max_rows, too_many_rows
-from .cells import escape_row, from_xlsx_text, to_xlsx_text
 
 #: Columns a sheet may have; the widest catalog sheet has 16.
 MAX_COLUMNS = 200
@@ -41,6 +43,97 @@ CELL_LIMIT = 32_767
 #: The most rows an xlsx worksheet holds.
 SHEET_ROWS = 1_048_576
 BROKEN = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError, ValueError)
+
+
+def max_rows():
+    return settings.CATALOG_IMPORT_MAX_ROWS
+
+
+def too_many_rows(limit):
+    return gettext("The file has more than %(rows)s rows, the most one import accepts.") % {
+        "rows": f"{limit:,}"
+    }
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+# A text cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+#: A text can need escaping only when it starts with one of these.
+MAY_NEED_ESCAPE = (*FORMULA_TRIGGERS, ESCAPE)
+
+
+def needs_escape(text):
+    """Whether `text` would be taken for a formula, or would lose its apostrophe on re-import."""
+    if text.startswith(FORMULA_TRIGGERS):
+        return True
+    return text.startswith(ESCAPE) and needs_escape(text[1:])
+
+
+def escape_formula(value):
+    """Neutralise a text cell that a spreadsheet would run as a formula; other values pass."""
+    if isinstance(value, str) and needs_escape(value):
+        return ESCAPE + value
+    return value
+
+
+def escape_row(values):
+    """`escape_formula` on every cell of a row, with the common case (no escape) tested inline:
+    a whole-catalog export escapes a few million cells."""
+    return [
+        escape_formula(value) if isinstance(value, str) and value.startswith(MAY_NEED_ESCAPE) else value
+        for value in values
+    ]
+
+
+def unescape_formula(value):
+    """The inverse of `escape_formula`, so an exported file imports back unchanged."""
+    if isinstance(value, str) and value.startswith(ESCAPE) and needs_escape(value[1:]):
+        return value[1:]
+    return value
+
+
+def cell_text(value):
+    """A cell as text: whole numbers without `.0`, dates as ISO, empty cells as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        value = value.date() if value.time() == datetime.time() else value
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+# XML cannot carry most control characters: Excel writes them as `_xHHHH_`, and the
+# underscore of a text that looks like such an escape as `_x005F_`.
+XLSX_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+XLSX_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def to_xlsx_text(text):
+    """A text as Excel writes it into a cell."""
+    if text.isprintable() and "_x" not in text:
+        return text
+    return XLSX_ESCAPE.sub(
+        lambda m: "_x005F" + m.group() if len(m.group()) > 1 else f"_x{ord(m.group()):04X}_", text
+    )
+
+
+def from_xlsx_text(value):
+    """A text cell as Excel shows it, its `_xHHHH_` escapes decoded (openpyxl leaves them)."""
+    if isinstance(value, str) and "_x" in value:
+        return XLSX_ESCAPED.sub(xlsx_character, value)
+    return value
+
+
+def xlsx_character(match):
+    code = int(match.group(1), 16)
+    return match.group() if code == 0 or 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 class UnreadableFile(ValueError):
@@ -339,6 +432,111 @@ def without_blank_rows(dataset):
         if not is_blank(row):
             kept.append(row)
     return kept
+
+
+# --- several sheets: an xlsx workbook, a json document keyed by sheet, a folder of csv files ----------
+
+
+def layout(path):
+    """`xlsx`, `json` or `csv` (a folder), from the path's form."""
+    text = str(path)
+    suffix = Path(text).suffix.lower()
+    if text.endswith(("/", "\\")) or not suffix:
+        return "csv"
+    if suffix in (".xlsx", ".json"):
+        return suffix[1:]
+    raise UnreadableFile(
+        gettext("Unsupported file type “%(suffix)s”: use .xlsx, .json, or a folder for csv files.")
+        % {"suffix": suffix}
+    )
+
+
+def write_json(out, sheets):
+    """One document keyed by sheet, a record per line; returns {sheet: row count}."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    counts = {}
+    out.write("{")
+    for number, (title, headers, rows) in enumerate(sheets):
+        out.write(f"{',' if number else ''}\n {encode(title)}: [")
+        count = 0
+        for count, row in enumerate(rows, 1):
+            out.write(f"{',' if count > 1 else ''}\n  {encode(dict(zip(headers, row, strict=True)))}")
+        out.write("\n ]" if count else "]")
+        counts[title] = count
+    out.write("\n}\n")
+    return counts
+
+
+def write_csv(out, headers, rows):
+    """A header and the rows; returns the number of rows."""
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+@contextmanager
+def replacing(path):
+    """A temporary path beside `path` that replaces it once the block succeeds: a failed
+    export leaves no half-written file behind, nor loses the file it would have replaced."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_sheets(path, sheets):
+    """Write `sheets`, (title, headers, rows) each, to `path`: an xlsx workbook, a json
+    document keyed by sheet, or a folder of csv files; returns {sheet: row count}."""
+    kind = layout(path)
+    path = Path(path)
+    if kind == "xlsx":
+        with replacing(path) as partial:
+            return write_xlsx(partial, sheets)
+    if kind == "json":
+        with replacing(path) as partial, partial.open("w", encoding="utf-8") as out:
+            return write_json(out, sheets)
+    path.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for title, headers, rows in sheets:
+        with (
+            replacing(path / f"{title}.csv") as partial,
+            partial.open("w", encoding="utf-8", newline="") as out,
+        ):
+            counts[title] = write_csv(out, headers, rows)
+    return counts
+
+
+def read_sheets(path):
+    """The sheets found at `path` (as `write_sheets` writes them) as {sheet: Dataset}; the
+    size limit of an import is checked before anything is read."""
+    kind = layout(path)
+    path = Path(path)
+    if kind == "csv":
+        if not path.is_dir():
+            raise UnreadableFile(gettext("No folder “%(path)s”.") % {"path": path})
+        files = sorted(path.glob("*.csv"))
+        check_size(sum(file.stat().st_size for file in files))
+        sheets = {file.stem: read_csv(file.read_bytes()) for file in files}
+    elif not path.is_file():
+        raise UnreadableFile(gettext("No file “%(path)s”.") % {"path": path})
+    else:
+        check_size(path.stat().st_size)
+        if kind == "xlsx":
+            sheets = read_xlsx(path.read_bytes())
+        else:
+            document = load_json(path.read_bytes())
+            if not isinstance(document, dict):
+                raise UnreadableFile(
+                    gettext("This json file is not a catalog: expected an object keyed by sheet name.")
+                )
+            sheets = {name: records_to_dataset(rows, title=name) for name, rows in document.items()}
+    return sheets
 
 
 # --- the admin's formats: the library's, reading and writing through the functions above ----------
