@@ -6,7 +6,7 @@ from collections import Counter
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import ProtectedError
+from django.db.models import Prefetch, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext
 from import_export import fields, resources, widgets
@@ -131,15 +131,41 @@ class CatalogResource(resources.ModelResource):
     def get_queryset(self):
         """The records with their relations: the instance loader reads those a file names
         this way, so an unchanged row is told from a changed one without a query."""
-        queryset = super().get_queryset().select_related(*self.select_related)
-        return queryset.prefetch_related(*self.prefetch_related)
+        return self.with_relations(super().get_queryset())
+
+    def with_relations(self, queryset):
+        """`queryset` joined to its foreign keys, and reading the many-to-many columns' records
+        a chunk at a time, only the key each cell shows."""
+        prefetches = (
+            Prefetch(
+                name, queryset=self.fields[name].widget.model.objects.only(self.fields[name].widget.field)
+            )
+            for name in self.prefetch_related
+        )
+        return queryset.select_related(*self.select_related).prefetch_related(*prefetches)
 
     def filter_export(self, queryset, **kwargs):
-        """Any queryset exported (a list page's results, the admin's selection) reads its
-        relations a chunk at a time, in its own order made total by the primary key."""
+        """Any queryset exported (a list page's results, the admin's selection) is read in its
+        own order made total by the primary key, its foreign keys joined."""
         ordering = queryset.query.order_by or self._meta.model._meta.ordering
-        queryset = queryset.select_related(*self.select_related).prefetch_related(*self.prefetch_related)
-        return queryset.order_by(*ordering, "pk")
+        return queryset.select_related(*self.select_related).prefetch_related(None).order_by(*ordering, "pk")
+
+    def iter_queryset(self, queryset):
+        """The records a chunk at a time, each chunk's many-to-many keys read by their widgets
+        in one query per column (cheaper than a prefetch, which builds a record per link)."""
+        chunk = []
+        for record in queryset.iterator(chunk_size=self.get_chunk_size()):
+            chunk.append(record)
+            if len(chunk) == self.get_chunk_size():
+                yield from self.with_keys(chunk)
+                chunk = []
+        yield from self.with_keys(chunk)
+
+    def with_keys(self, records):
+        for name in self.prefetch_related:
+            field = self.fields[name]
+            field.widget.preload(self._meta.model._meta.get_field(field.attribute), [r.pk for r in records])
+        return records
 
     # --- the file as a whole ------------------------------------------------------------------
 

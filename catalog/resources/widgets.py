@@ -90,8 +90,19 @@ class KeysWidget(widgets.ManyToManyWidget):
             raise ValueError(gettext("Unknown %(kind)s %(keys)s") % {"kind": self.label, "keys": listed})
         return [records[key] for key in keys]
 
+    def preload(self, manager_field, pks):
+        """Read the keys of the records with these pks once, for `render` (an export's chunk)."""
+        owner, target = manager_field.m2m_field_name(), manager_field.m2m_reverse_field_name()
+        pairs = manager_field.remote_field.through.objects.filter(**{f"{owner}__in": pks})
+        self.keys = {pk: [] for pk in pks}
+        for pk, key in pairs.values_list(f"{owner}_id", f"{target}__{self.field}"):
+            self.keys[pk].append(key)
+
     def render(self, value, obj=None, **kwargs):
         """The keys sorted, so that a file does not change when the database's order does."""
         if value is None:
             return ""
-        return ", ".join(sorted(str(getattr(record, self.field)) for record in value.all()))
+        keys = getattr(self, "keys", {}).get(value.instance.pk)
+        if keys is None:
+            keys = [getattr(record, self.field) for record in value.all()]
+        return ", ".join(sorted(map(str, keys)))

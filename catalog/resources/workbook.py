@@ -24,8 +24,12 @@ def export_rows(resource, queryset=None):
     queryset = resource.filter_export(
         resource.get_queryset().order_by("pk") if queryset is None else queryset
     )
-    records = resource.iter_queryset(queryset)
-    return resource.get_export_headers(), (escape_row(resource.export_resource(record)) for record in records)
+    fields = resource.get_export_fields()  # once, not once a record as export_resource() would
+    rows = (
+        [resource.export_field(field, record) for field in fields]
+        for record in resource.iter_queryset(queryset)
+    )
+    return resource.get_export_headers(), map(escape_row, rows)
 
 
 def export_sheets():
