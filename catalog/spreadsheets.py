@@ -252,7 +252,7 @@ def check_xlsx(data):
             )
         try:
             for member in members:
-                if member.filename.endswith(".xml") and member.filename.startswith("xl/"):
+                if member.filename.endswith((".xml", ".rels")):
                     count(archive, member)
         except BROKEN as error:
             if isinstance(error, UnreadableFile):

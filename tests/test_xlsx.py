@@ -245,15 +245,14 @@ def test_rows_past_the_cap_are_refused_counting_blank_ones(settings):
         read_xlsx(raw_workbook(rows))
 
 
-def test_a_worksheet_declaring_entities_is_refused():
-    sheet = (
-        '<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-        f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c t="inlineStr"><is><t>&b;</t></is></c></row>'
-        "</sheetData></worksheet>"
-    )
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "_rels/.rels"])
+def test_a_part_declaring_entities_is_refused(part):
+    declared = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    text = PARTS.get(part) or f'<worksheet xmlns="{MAIN}"><sheetData>{HEADER_ROW}</sheetData></worksheet>'
+    text = declared + text.removeprefix('<?xml version="1.0" encoding="UTF-8"?>')
 
     with pytest.raises(UnreadableFile, match="This xlsx file is damaged"):
-        read_xlsx(raw_workbook(**{"xl/worksheets/sheet1.xml": sheet}))
+        read_xlsx(raw_workbook(**{part: text}))
 
 
 @pytest.mark.parametrize(
