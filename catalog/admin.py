@@ -32,7 +32,8 @@ from .models import (
     State,
     Summit,
 )
-from .resources import FORMATS, RESOURCE_FOR_MODEL, UnreadableFile
+from .resources import RESOURCE_FOR_MODEL
+from .spreadsheets import FORMATS, UnreadableFile
 
 admin.site.site_header = _("CSTO catalog administration")
 admin.site.site_title = _("CSTO catalog")

@@ -14,9 +14,9 @@ import re
 from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.utils.translation import gettext
 
-from .resources import RESOURCE_FOR_MODEL, CatalogResource, CellTooLong, SheetTooLong
+from .resources import RESOURCE_FOR_MODEL, CatalogResource
 from .resources.workbook import export_rows
-from .spreadsheets import write_xlsx
+from .spreadsheets import CellTooLong, SheetTooLong, write_xlsx
 
 #: Rows sent per chunk of a streamed response.
 LINES_PER_CHUNK = 200

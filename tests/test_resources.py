@@ -5,15 +5,9 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 
 from catalog.models import Citation, Exercise, Summit
-from catalog.resources import (
-    CitationResource,
-    ExerciseResource,
-    SummitResource,
-    escape_formula,
-    unescape_formula,
-)
+from catalog.resources import CitationResource, ExerciseResource, SummitResource
 from catalog.resources.workbook import export_rows
-from catalog.spreadsheets import escape_row
+from catalog.spreadsheets import escape_formula, escape_row, unescape_formula
 from tests.factories import make_exercise, make_state
 from tests.sheets import build_catalog
 

@@ -1,14 +1,6 @@
 """Spreadsheets in and out: one django-import-export resource per catalog kind, natural keys
-throughout; openpyxl reads and writes every xlsx file."""
+throughout. The file formats, and their limits, are in catalog/spreadsheets.py."""
 
-from ..spreadsheets import (
-    FORMATS,
-    CellTooLong,
-    SheetTooLong,
-    UnreadableFile,
-    escape_formula,
-    unescape_formula,
-)
 from .base import CatalogResource, FileProblem
 from .kinds import (
     RESOURCES,
@@ -26,11 +18,9 @@ from .kinds import (
 RESOURCE_FOR_MODEL = {resource._meta.model: resource for resource in RESOURCES}
 
 __all__ = [
-    "FORMATS",
     "RESOURCES",
     "RESOURCE_FOR_MODEL",
     "CatalogResource",
-    "CellTooLong",
     "CitationResource",
     "CrisisResource",
     "ExerciseResource",
@@ -38,11 +28,7 @@ __all__ = [
     "FileProblem",
     "MembershipResource",
     "MilestoneResource",
-    "SheetTooLong",
     "SourceResource",
     "StateResource",
     "SummitResource",
-    "UnreadableFile",
-    "escape_formula",
-    "unescape_formula",
 ]

@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from tqdm import tqdm
 
-from catalog.resources import UnreadableFile
 from catalog.resources.workbook import import_catalog, read_catalog
+from catalog.spreadsheets import UnreadableFile
 
 
 class Command(BaseCommand):
