@@ -361,6 +361,8 @@ def xlsx_cell(sheet, value, title, row, column):
     write one starting with `=` as a formula), escaped as Excel escapes it."""
     if not isinstance(value, str):
         return value
+    if not value:
+        return None  # an empty cell, as a spreadsheet program leaves it
     if len(value) > CELL_LIMIT // 2 and len(value.encode("utf-16-le")) > 2 * CELL_LIMIT:
         raise CellTooLong(
             gettext(

@@ -6,7 +6,7 @@ from collections import Counter
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext
 from import_export import fields, resources, widgets
@@ -72,9 +72,8 @@ class CatalogResource(resources.ModelResource):
     sheet = ""
     #: Columns a file must have; any other known column may be left out.
     required_columns = ("key",)
-    #: Relations a row names, read with its records: foreign keys joined, many-to-many prefetched.
+    #: Foreign keys a row names, joined when its records are read.
     select_related = ()
-    prefetch_related = ()
 
     delete = fields.Field(column_name=DELETE_COLUMN, widget=widgets.BooleanWidget(), readonly=True)
 
@@ -86,7 +85,7 @@ class CatalogResource(resources.ModelResource):
         report_skipped = True
         clean_model_instances = True
         use_transactions = True
-        chunk_size = 2000  # records per query when an export prefetches relations
+        chunk_size = 2000  # records read at a time by an export
         # Rows are validated one by one and written in batches, with their history rows
         # (simple-history's bulk helpers) and their many-to-many rows.
         use_bulk = True
@@ -129,20 +128,7 @@ class CatalogResource(resources.ModelResource):
         return [field for field in fields if field.column_name != DELETE_COLUMN]
 
     def get_queryset(self):
-        """The records with their relations: the instance loader reads those a file names
-        this way, so an unchanged row is told from a changed one without a query."""
-        return self.with_relations(super().get_queryset())
-
-    def with_relations(self, queryset):
-        """`queryset` joined to its foreign keys, and reading the many-to-many columns' records
-        a chunk at a time, only the key each cell shows."""
-        prefetches = (
-            Prefetch(
-                name, queryset=self.fields[name].widget.model.objects.only(self.fields[name].widget.field)
-            )
-            for name in self.prefetch_related
-        )
-        return queryset.select_related(*self.select_related).prefetch_related(*prefetches)
+        return super().get_queryset().select_related(*self.select_related)
 
     def filter_export(self, queryset, **kwargs):
         """Any queryset exported (a list page's results, the admin's selection) is read in its
@@ -162,9 +148,10 @@ class CatalogResource(resources.ModelResource):
         yield from self.with_keys(chunk)
 
     def with_keys(self, records):
-        for name in self.prefetch_related:
-            field = self.fields[name]
-            field.widget.preload(self._meta.model._meta.get_field(field.attribute), [r.pk for r in records])
+        for field in self.fields.values():
+            if isinstance(field.widget, KeysWidget):
+                model_field = self._meta.model._meta.get_field(field.attribute)
+                field.widget.preload(model_field, [record.pk for record in records])
         return records
 
     # --- the file as a whole ------------------------------------------------------------------

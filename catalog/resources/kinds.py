@@ -99,7 +99,6 @@ class ExerciseResource(CatalogResource):
     sheet = "exercises"
     required_columns = (*BILINGUAL, "date")
     select_related = ("series",)
-    prefetch_related = ("hosts", "participants")
 
     series = fields.Field(
         attribute="series",
@@ -121,7 +120,6 @@ class SummitResource(CatalogResource):
     sheet = "summits"
     required_columns = (*BILINGUAL, "date")
     select_related = ("host",)
-    prefetch_related = ("participants", "absentees")
 
     host = state_field("host")
     participants = states_field("participants")
@@ -148,7 +146,6 @@ class SummitResource(CatalogResource):
 class CrisisResource(CatalogResource):
     sheet = "crises"
     required_columns = (*BILINGUAL, "start", "response")
-    prefetch_related = ("states", "requested_by")
 
     states = states_field("states")
     requested_by = states_field("requested_by")
@@ -164,7 +161,6 @@ class CrisisResource(CatalogResource):
 class MilestoneResource(CatalogResource):
     sheet = "milestones"
     required_columns = ("key", "kind", "name_zh", "name_en", "date")
-    prefetch_related = ("states",)
 
     states = states_field("states")
 
