@@ -6,7 +6,6 @@ from collections import Counter
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext
 from import_export import fields, resources, widgets
@@ -18,9 +17,8 @@ from ..spreadsheets import max_rows, too_many_rows, unescape_formula
 from .widgets import DateWidget, KeysWidget, TextWidget, WholeNumberWidget
 
 DELETE_COLUMN = "delete"
-CHANGE_REASON_LENGTH = 100
-#: Any fixed number: every import takes this PostgreSQL advisory lock for its transaction.
-IMPORT_LOCK = 4_172_019
+CHANGE_REASON_LENGTH = 100  # the longest reason simple-history keeps
+IMPORT_LOCK = 4_172_019  # any fixed number: the PostgreSQL advisory lock every import takes
 
 
 class FileProblem(Exception):
@@ -275,7 +273,7 @@ class CatalogResource(resources.ModelResource):
         self.set_history(instance, kwargs)
         try:
             instance.delete()
-        except ProtectedError as error:
+        except models.ProtectedError as error:
             users = "; ".join(sorted({str(obj) for obj in error.protected_objects})[:5])
             message = gettext("Cannot delete: still used by %(users)s.") % {"users": users}
             raise ValidationError({DELETE_COLUMN: message}) from None
@@ -337,12 +335,9 @@ class CatalogResource(resources.ModelResource):
             through.objects.bulk_create(rows)
 
     def get_bulk_update_fields(self):
-        model = self._meta.model._meta
-        names = {field.attribute for field in self.get_import_fields() if not field.readonly}
+        names = {field.attribute for field in self.get_import_fields() if not field.readonly} | {"updated_at"}
         return [
-            field.name
-            for field in model.concrete_fields
-            if (field.name in names or field.name == "updated_at") and not field.primary_key
+            f.name for f in self._meta.model._meta.concrete_fields if f.name in names and not f.primary_key
         ]
 
     def after_import_row(self, row, row_result, **kwargs):

@@ -171,11 +171,6 @@ class MilestoneResource(CatalogResource):
         )  # fmt: skip
 
 
-def key_field(model):
-    """The field naming a record of `model`: a state's ISO code, anything else's key."""
-    return "code" if model is State else "key"
-
-
 class RecordKindWidget(KeyWidget):
     """The kind of record a citation supports, by model name (`exercise`, `state` ...)."""
 
@@ -199,7 +194,8 @@ class RecordKeyWidget(widgets.Widget):
     def load(self, content_type):
         if content_type.pk not in self.keys:
             model = content_type.model_class()
-            self.keys[content_type.pk] = dict(model.objects.values_list(key_field(model), "pk"))
+            key = "code" if model is State else "key"  # a state's ISO code, anything else's key
+            self.keys[content_type.pk] = dict(model.objects.values_list(key, "pk"))
             self.records[content_type.pk] = {pk: key for key, pk in self.keys[content_type.pk].items()}
         return content_type.pk
 
@@ -244,9 +240,9 @@ class CitationResource(CatalogResource):
 
     record_kind = fields.Field(attribute="content_type", column_name="record_kind", widget=RecordKindWidget())
     record_key = RecordKeyField(attribute="object_id", column_name="record_key")
-    source = fields.Field(
-        attribute="source", column_name="source", widget=KeyWidget(Source, "key", _("source"))
-    )
+    source = fields.Field("source", "source", KeyWidget(Source, "key", _("source")))
+    field = fields.Field("field", "field", TextWidget(normalize=str.strip))
+    quote = fields.Field("quote", "quote", TextWidget(normalize=str.strip))
 
     class Meta(CatalogResource.Meta):
         model = Citation
@@ -271,25 +267,16 @@ class CitationResource(CatalogResource):
     def get_instance(self, instance_loader, row):
         """The citation with this row's natural key, if the database has it."""
         try:
-            values = [self.fields[name].clean(row) for name in self.get_import_id_fields()]
+            kind, record, source, field, quote = (
+                self.fields[name].clean(row) for name in self.get_import_id_fields()
+            )
         except ValueError:
-            return None
-        content_type, object_id, source = values[:3]
-        if None in (content_type, object_id, source):
-            return None
+            return None  # the row's error is reported when its cells are read
         if self.existing is None:
             self.existing = {
-                (c.content_type_id, c.object_id, c.source_id, c.field, c.quote): c
-                for c in self.get_queryset()
+                (c.content_type, c.object_id, c.source, c.field, c.quote): c for c in self.get_queryset()
             }
-        return self.existing.get(
-            (content_type.pk, object_id, source.pk, values[3].strip(), values[4].strip())
-        )
-
-    def import_instance(self, instance, row, **kwargs):
-        super().import_instance(instance, row, **kwargs)
-        instance.field = instance.field.strip()
-        instance.quote = instance.quote.strip()
+        return self.existing.get((kind, record, source, field, quote))
 
 
 RESOURCES = (
