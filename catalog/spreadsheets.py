@@ -3,8 +3,10 @@
 Every xlsx file, an upload in the admin or a workbook on the command line, is read by
 openpyxl in read-only mode (its XML parsed by defusedxml) and written by openpyxl in
 write-only mode: one reader and one writer. Before openpyxl opens a package, `check_xlsx`
-inflates it within a byte budget and counts its rows, cells and texts, so that a zip bomb, a
-crafted text table or a sheet reaching to its far corner is refused with a sentence.
+refuses one declaring too many parts or unpacked bytes (a part is never inflated past the size it
+declares), then reads its XML parts as a stream, refusing a document type, and counting rows,
+cells and texts: a zip bomb, a crafted text table or a sheet reaching to its far corner is refused
+with a sentence, and openpyxl reads at most the row cap of rows, each cut at the widest sheet.
 A file that cannot be read raises `UnreadableFile`, never a parser's traceback.
 """
 
