@@ -1,6 +1,6 @@
 """`make bench`: the site at scale, against Datasette and against a "hello" ceiling.
 
-1. Builds a synthetic catalog of 100,000 exercises (`generate_catalog`) in a throwaway SQLite
+1. Builds a synthetic catalog of 100,000 exercises (bench/generate.py) in a throwaway SQLite
    database, bench-data/bench.sqlite3.
 2. Serves it under gunicorn with production settings (plus the bench-only hello view) and loads
    each page with wrk: 8 connections, 15 s per URL, after a 2 s warm-up.
@@ -129,7 +129,7 @@ EXPORT_COMMAND = ("export_catalog", "{path}")
 IMPORT_COMMAND = ("import_catalog", "{path}")
 IMPORT_ROWS = 10_000
 # A slow command is stopped (and reported as missed) so the whole run stays under 15 minutes:
-# six times the export target, twelve times the import target.
+# three times the export target, six times the import target.
 EXPORT_TIMEOUT = 90
 # The whole-catalog export, as a workbook and as a folder of csv files (a path ending in "/").
 EXPORTS = {"export": "export.xlsx", "export_csv": "export-csv/"}
@@ -156,8 +156,8 @@ TARGETS = {
     "page_vs_hello": 1 / 3,
     "deep_page_within": 0.20,
     "csv_ttfb_ms": 200.0,
-    "import_rows_per_s": 2_000.0,
-    "export_s": 15.0,
+    "import_rows_per_s": 1_000.0,
+    "export_s": 30.0,
     "peak_mb": 300.0,
 }
 
@@ -171,6 +171,11 @@ def log(message):
 
 def manage_command(*args):
     return [sys.executable, "manage.py", *args]
+
+
+def generate_command(exercises, seed):
+    """The synthetic catalog, written into the database the environment names."""
+    return [sys.executable, "bench/generate.py", "--exercises", str(exercises), "--seed", str(seed)]
 
 
 def site_environment(database=DATABASE):
@@ -470,12 +475,10 @@ def build_database(exercises, reuse):
     env = site_environment()
     run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=env)
     log(f"Generating {exercises:,} exercises ...")
-    code, seconds, peak, stderr = measure(
-        manage_command("generate_catalog", "--exercises", str(exercises), "--seed", str(SEED)), env=env
-    )
+    code, seconds, peak, stderr = measure(generate_command(exercises, SEED), env=env)
     if code:
-        raise RuntimeError(f"generate_catalog failed:\n{stderr}")
-    log(f"  generate_catalog: {seconds:.1f} s, peak {peak:.0f} MB")
+        raise RuntimeError(f"bench/generate.py failed:\n{stderr}")
+    log(f"  bench/generate.py: {seconds:.1f} s, peak {peak:.0f} MB")
     return {"seconds": seconds, "peak_mb": peak}
 
 
@@ -741,7 +744,7 @@ def bench_commands():
     source_env, target_env = site_environment(source_db), site_environment(target_db)
     run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=source_env)
     shutil.copyfile(source_db, target_db)
-    run(manage_command("generate_catalog", "--exercises", str(IMPORT_ROWS), "--seed", "2"), env=source_env)
+    run(generate_command(IMPORT_ROWS, 2), env=source_env)
     command = manage_command(*(part.format(path=workbook) for part in EXPORT_COMMAND))
     made = timed(command, env=source_env, timeout=EXPORT_TIMEOUT)
     if "seconds" not in made or made.get("timed_out") or not keep_only_sheet(workbook, IMPORT_SHEET):
@@ -752,7 +755,7 @@ def bench_commands():
         log(f"  import: {results['import']['skipped']}")
         return results
     # ... imported where the same seed has written the states, series and sources, and no exercises.
-    run(manage_command("generate_catalog", "--exercises", "0", "--seed", "2"), env=target_env)
+    run(generate_command(0, 2), env=target_env)
     shutil.copyfile(target_db, base_db)
     command = manage_command(*(part.format(path=workbook) for part in IMPORT_COMMAND))
     result = timed_runs(
@@ -902,15 +905,15 @@ def check_targets(site, site_cold, datasette, datasette_off, commands):
         detail += f", worker peak {csv['worker_peak_before_mb']:.0f} → {csv['worker_peak_after_mb']:.0f} MB"
         rows.append(("CSV first byte ≤ 200 ms, streamed", verdict(ok, detail)))
     imported = commands.get("import")
-    if need("import ≥ 2,000 rows/s, peak ≤ 300 MB", imported):
+    if need("import ≥ 1,000 rows/s, peak ≤ 300 MB", imported):
         ok = imported["rows_per_s"] >= t["import_rows_per_s"] and imported["peak_mb"] <= t["peak_mb"]
         detail = f"{imported['rows_per_s']:.0f} rows/s, peak {imported['peak_mb']:.0f} MB"
         if imported.get("timed_out"):
             ok, detail = False, f"stopped unfinished after {imported['seconds']:.0f} s: under " + detail
-        rows.append(("import ≥ 2,000 rows/s, peak ≤ 300 MB", verdict(ok, detail)))
+        rows.append(("import ≥ 1,000 rows/s, peak ≤ 300 MB", verdict(ok, detail)))
     for key, name in EXPORTS.items():
         exported = commands.get(key)
-        target = f"export of 100,000 exercises ({name}) ≤ 15 s, peak ≤ 300 MB"
+        target = f"export of 100,000 exercises ({name}) ≤ 30 s, peak ≤ 300 MB"
         if need(target, exported):
             ok = exported["seconds"] <= t["export_s"] and exported["peak_mb"] <= t["peak_mb"]
             detail = f"{exported['seconds']:.1f} s, peak {exported['peak_mb']:.0f} MB"

@@ -1,3 +1,8 @@
+import os
+import re
+import tempfile
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -11,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
+from import_export.tmp_storages import TempFolderStorage
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -29,7 +35,8 @@ from .models import (
     State,
     Summit,
 )
-from .resources import FORMATS, RESOURCE_FOR_MODEL, UnreadableFile
+from .resources import RESOURCE_FOR_MODEL
+from .spreadsheets import FORMATS, UnreadableFile
 
 admin.site.site_header = _("CSTO catalog administration")
 admin.site.site_title = _("CSTO catalog")
@@ -39,6 +46,45 @@ admin.site.index_title = _("Catalog")
 FULL_DIFF_CHARS = 1_000_000
 
 BILINGUAL_SEARCH = ("key", "name_zh", "name_en", "description_zh", "description_en")
+
+
+class StaleImport(Exception):
+    """A confirmation naming no upload waiting for it: confirmed already, or a name made up."""
+
+
+class ImportFileStorage(TempFolderStorage):
+    """Uploads waiting for their confirmation, each under a name we make (32 hex digits).
+    A confirmation claims its file by renaming it, so that a second confirmation of the same
+    upload, or one posting a name that is not ours, finds nothing: StaleImport."""
+
+    NAME = re.compile(r"[0-9a-f]{32}")
+
+    def get_full_path(self):
+        if not self.NAME.fullmatch(self.name or ""):
+            raise StaleImport(self.name)
+        return os.path.join(tempfile.gettempdir(), f"cstosite-import-{self.name}")
+
+    def save(self, data):
+        self.name = uuid.uuid4().hex
+        with open(os.open(self.get_full_path(), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+            file.write(data)
+        self.saved = True
+
+    def read(self):
+        path = self.get_full_path()
+        if not getattr(self, "saved", False):  # the confirmation: claim the file first
+            try:
+                os.rename(path, f"{path}.claimed")
+            except FileNotFoundError:
+                raise StaleImport(self.name) from None
+            path = f"{path}.claimed"
+        with open(path, self.read_mode, encoding=self.encoding) as file:
+            return file.read()
+
+    def remove(self):
+        for path in (self.get_full_path(), f"{self.get_full_path()}.claimed"):
+            if os.path.exists(path):
+                os.remove(path)
 
 
 class SpreadsheetMixin(ImportExportMixin):
@@ -54,6 +100,7 @@ class SpreadsheetMixin(ImportExportMixin):
     formats = FORMATS
     import_formats = FORMATS
     export_formats = FORMATS
+    tmp_storage_class = ImportFileStorage
 
     def get_resource_classes(self, request):
         return [RESOURCE_FOR_MODEL[self.model]]
@@ -76,6 +123,28 @@ class SpreadsheetMixin(ImportExportMixin):
         else:
             message = _("This file cannot be read in the format chosen: it is not an xlsx, csv or json file.")
         form.add_error("import_file", message)
+
+    def process_import(self, request, **kwargs):
+        """The library's confirmation step, answering a stale or altered confirmation with a
+        message on the list instead of an error page."""
+        if request.POST.get("format", "") not in {
+            str(index) for index in range(len(self.get_import_formats()))
+        }:
+            return self.stale_import(request)
+        try:
+            return super().process_import(request, **kwargs)
+        except StaleImport:
+            return self.stale_import(request)
+
+    def stale_import(self, request):
+        messages.error(
+            request,
+            _(
+                "This import was confirmed already, or its file is gone: nothing was imported. "
+                "Upload the file again."
+            ),
+        )
+        return self.changelist_redirect()
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

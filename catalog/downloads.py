@@ -1,9 +1,9 @@
 """Public downloads of a list page's current results, through the same resources as the admin.
 
-`download(queryset, kind, format, filename)` answers csv and json as a stream, rows read from
-the database a chunk at a time as plain values and rendered by the resource's own columns (the
-same rows as the admin export and `export_catalog`), and xlsx as a constant-memory workbook.
-Every text cell is formula-escaped, and a download imports back through the resource.
+`download(queryset, kind, format, filename)` answers csv and json as a stream, each record read
+a chunk at a time and rendered by the resource (the same rows as the admin export and
+`export_catalog`), and xlsx as a workbook written by openpyxl's write-only mode. Every text
+cell is formula-escaped, and a download imports back through the resource.
 """
 
 import csv
@@ -15,7 +15,8 @@ from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpRespo
 from django.utils.translation import gettext
 
 from .resources import RESOURCE_FOR_MODEL, CatalogResource
-from .resources.xlsx import CellTooLong, SheetTooLong, write_workbook
+from .resources.workbook import export_rows
+from .spreadsheets import CellTooLong, SheetTooLong, write_xlsx
 
 #: Rows sent per chunk of a streamed response.
 LINES_PER_CHUNK = 200
@@ -75,7 +76,7 @@ def _json_stream(headers, rows):
 
 def _xlsx_bytes(title, headers, rows):
     buffer = io.BytesIO()
-    write_workbook(buffer, [(title[:31] or "data", headers, rows)])
+    write_xlsx(buffer, [(title[:31] or "data", headers, rows)])
     return buffer.getvalue()
 
 
@@ -84,9 +85,7 @@ def download(queryset, kind, format, filename):
     if format not in CONTENT_TYPES:
         raise ValueError(f"Unknown download format '{format}': use one of {', '.join(FORMATS)}")
     resource = resource_for(kind)
-    plan = resource.export_plan()
-    headers = plan.headers
-    rows = plan.rows(resource.filter_export(queryset), escape=True)
+    headers, rows = export_rows(resource, queryset)
     if format == "xlsx":
         try:
             workbook = _xlsx_bytes(resource.sheet, headers, rows)

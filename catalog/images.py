@@ -2,8 +2,9 @@
 
 An upload must be a complete JPEG, PNG or WebP image of at most 5 MB and 40 megapixels.
 It is decoded in full (a truncated file fails here, not later in a browser), turned upright
-by its EXIF orientation, and written out again without any metadata (EXIF, GPS, comments,
-colour profiles). The display size and the thumbnail are made from the same pixels.
+by its EXIF orientation, its colours converted to sRGB when it carries a colour profile, and
+written out again from its pixels alone: no EXIF, GPS, XMP, colour profile, JPEG comment or
+PNG text chunk survives. The display size and the thumbnail are made from the same pixels.
 
 Everything happens in the form's `clean`: a rejected upload is a form error and nothing
 is written to MEDIA_ROOT; the files are stored only when the record itself is saved.
@@ -18,7 +19,7 @@ from django import forms
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -92,8 +93,23 @@ def open_checked(upload):
         ) from None
     except (OSError, SyntaxError, ValueError, Image.UnidentifiedImageError):
         raise forms.ValidationError(INVALID_IMAGE, code="invalid_image") from None
-    image = ImageOps.exif_transpose(image)
+    image = without_metadata(ImageOps.exif_transpose(image))
     image.format = image_format
+    return image
+
+
+def without_metadata(image):
+    """The pixels alone. Pillow writes back what `info` holds (a JPEG's comment, a PNG's
+    colour profile), so `info` is emptied, after converting the colours to sRGB, what a
+    browser assumes, when the image came with a profile of its own."""
+    profile = image.info.get("icc_profile")
+    if profile and image.mode in ("RGB", "RGBA"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"))
+        except (ImageCms.PyCMSError, OSError):
+            pass  # a profile that cannot be read: the pixels are kept as they are
+    image.info = {}
     return image
 
 

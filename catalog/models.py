@@ -147,7 +147,6 @@ class BilingualRecord(models.Model):
         help_text=_("Disagreements between sources, inferences we made, caveats."),
     )
     note_en = models.TextField(_("note (English)"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
@@ -204,7 +203,6 @@ class Source(models.Model):
     )
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
     objects = KeyedManager()
@@ -280,7 +278,6 @@ class State(models.Model):
         blank=True,
         help_text=_("Shown instead of the standard flag of the ISO code."),
     )
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
@@ -340,7 +337,6 @@ class Membership(models.Model):
     withdrawal_effective = PartialDateField(_("withdrawal effective"), blank=True)
     note_zh = models.TextField(_("note (Chinese)"), blank=True)
     note_en = models.TextField(_("note (English)"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
     citations = GenericRelation("catalog.Citation")
 
@@ -786,7 +782,6 @@ class Citation(models.Model):
         help_text=_("E.g. where this source disagrees with another."),
     )
     note_en = models.TextField(_("note (English)"), blank=True)
-    is_synthetic = models.BooleanField(_("synthetic"), default=False, db_index=True, editable=False)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True, db_default=Now(), db_index=True)
 
     objects = CitationQuerySet.as_manager()

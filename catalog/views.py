@@ -411,7 +411,7 @@ class SourceListView(CatalogListView):
 # --- Details ----------------------------------------------------------------------------------
 
 # Not part of a record's public JSON: internal flags, pictures, and our stored copy's file name.
-JSON_SKIPPED_FIELDS = ("is_synthetic", "emblem", "document")
+JSON_SKIPPED_FIELDS = ("emblem", "document")
 
 
 def record_fields(record):

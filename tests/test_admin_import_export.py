@@ -5,12 +5,12 @@ import re
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from catalog.models import Citation, Exercise, Membership, State
+from catalog.models import Citation, Exercise, Membership, Source, State
 from tests.factories import make_citation, make_exercise, make_membership, make_source, make_state
 
 pytestmark = pytest.mark.django_db
@@ -274,7 +274,7 @@ def test_a_missing_required_column_is_named_with_the_expected_columns(admin_clie
         response,
         "Missing required column `name_en`. Expected columns: key, name_zh, name_en, series, date, end_date, "
         "hosts, participants, troops, aircraft, purpose_zh, purpose_en, description_zh, description_en, "
-        "note_zh, note_en, is_synthetic, delete.",
+        "note_zh, note_en, delete.",
     )
 
 
@@ -421,7 +421,6 @@ def test_citation_export_names_records_by_kind_and_key(admin_client):
             "section": "",
             "note_zh": "",
             "note_en": "",
-            "is_synthetic": 0,
         }
     ]
 
@@ -505,4 +504,89 @@ def test_an_editor_in_chinese_reads_file_and_row_errors_in_chinese(admin_client)
     assert "“2010-13”不是日期：没有 13 月" in text
     assert "未知的国家代码“XX”" in text
     assert "“many”不是整数" in text
+    assert Exercise.objects.count() == 0
+
+
+# --- deletion by import follows the user's delete permission ----------------------------------
+
+
+def editor():
+    user = User.objects.create_user("editor", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+def test_an_editor_deleting_a_source_by_import_is_refused_on_its_row(client):
+    client.force_login(editor())
+    make_source(key="tass", title="TASS")
+    content = csv_bytes(["key", "kind", "title", "language", "delete"], ["tass", "news", "TASS", "ru", "1"])
+
+    response = upload(client, "source", content, name="sources.csv")
+
+    assert "delete: You may not delete sources." in errors_text(response)
+    assert "confirm_form" not in response.context
+    assert Source.objects.filter(key="tass").exists()
+
+
+def test_an_editor_deletes_an_exercise_by_import_and_the_history_keeps_who_and_why(client):
+    user = editor()
+    client.force_login(user)
+    make_exercise(key="gone", name_zh="甲", name_en="A", date="2008")
+    content = csv_bytes(["key", "name_zh", "name_en", "date", "delete"], ["gone", "甲", "A", "2008", "1"])
+
+    confirm(client, "exercise", upload(client, "exercise", content))
+
+    assert not Exercise.objects.filter(key="gone").exists()
+    deleted = Exercise.history.get(key="gone", history_type="-")
+    assert (deleted.history_user, deleted.history_change_reason) == (user, "Imported from exercises.csv")
+
+
+# --- confirmations that name no waiting upload --------------------------------------------------
+
+STALE = "This import was confirmed already, or its file is gone: nothing was imported."
+
+
+@pytest.mark.usefixtures("states")
+def test_confirming_the_same_import_twice_imports_once_and_then_says_so(admin_client):
+    content = csv_bytes(EXERCISE_HEADER, ["rubezh-2008", "防线", "Rubezh", "2008", "", "AM", "4000"])
+    preview = upload(admin_client, "exercise", content)
+    data = preview.context["confirm_form"].initial
+    url = reverse("admin:catalog_exercise_process_import")
+
+    first = admin_client.post(url, data, follow=True)
+    second = admin_client.post(url, data, follow=True)
+
+    assert "Import finished: 1 new" in errors_text(first)
+    assert second.status_code == 200
+    assert "This import was confirmed already, or its file is gone: nothing was imported." in errors_text(
+        second
+    )
+    assert Exercise.objects.count() == 1
+    assert Exercise.history.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"import_file_name": "../../etc/passwd"}, STALE),
+        ({"import_file_name": "0123456789abcdef0123456789abcdef"}, STALE),
+        ({"import_file_name": ""}, "This field is required."),
+        ({"format": "7"}, STALE),
+        ({"format": "x"}, STALE),
+    ],
+    ids=["a path", "a name of no upload", "no name", "a format out of range", "a format not a number"],
+)
+@pytest.mark.usefixtures("states")
+def test_an_altered_confirmation_is_answered_with_a_message(admin_client, change, message):
+    content = csv_bytes(EXERCISE_HEADER, ["rubezh-2008", "防线", "Rubezh", "2008", "", "AM", "4000"])
+    preview = upload(admin_client, "exercise", content)
+
+    response = admin_client.post(
+        reverse("admin:catalog_exercise_process_import"),
+        {**preview.context["confirm_form"].initial, **change},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert message in errors_text(response)
     assert Exercise.objects.count() == 0

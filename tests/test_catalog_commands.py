@@ -1,12 +1,16 @@
+import io
 import json
+import threading
+from pathlib import Path
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
-from python_calamine import CalamineWorkbook
+from django.db import connection, connections
 
-from catalog.models import Citation, Exercise, Membership, State
-from tests.factories import make_exercise, make_state
+from catalog.models import Citation, Exercise, Membership, Source, State
+from tests.factories import make_exercise, make_source, make_state
 from tests.sheets import (  # noqa: F401 (any_catalog is a fixture)
     AWKWARD_TEXTS,
     any_catalog,
@@ -284,22 +288,153 @@ def test_awkward_text_survives_an_xlsx_export_and_import_unchanged(tmp_path):
     assert sorted(Exercise.objects.values_list("note_en", flat=True)) == sorted(AWKWARD_TEXTS)
 
 
-def test_the_xlsx_export_reads_the_same_in_openpyxl_and_in_calamine(tmp_path):
+# --- who imports: --user and its permissions -------------------------------------------------
+
+
+def editor(name="editor"):
+    user = User.objects.create_user(name, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+def catalog_file(tmp_path, document):
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+SOURCE_ROW = {"key": "tass", "kind": "news", "title": "TASS", "language": "ru", "delete": 1}
+
+
+def test_an_editor_may_not_delete_sources_from_the_command_line_and_nothing_is_written(tmp_path, capsys):
+    editor()
+    make_source(key="tass", title="TASS")
+    make_exercise(key="gone")
+    path = catalog_file(
+        tmp_path,
+        {
+            "sources": [SOURCE_ROW],
+            "exercises": [{"key": "gone", "name_zh": "甲", "name_en": "A", "date": "2008", "delete": 1}],
+        },
+    )
+
+    with pytest.raises(CommandError, match="1 errors; nothing was written."):
+        run("import_catalog", path, "--user", "editor")
+
+    assert "sources, row 2, delete: You may not delete sources." in capsys.readouterr().err
+    assert Source.objects.filter(key="tass").exists()
+    assert Exercise.objects.filter(key="gone").exists()
+
+
+def test_an_editor_deletes_an_exercise_from_the_command_line_named_in_its_history(tmp_path):
+    user = editor()
+    make_exercise(key="gone")
+    path = catalog_file(
+        tmp_path,
+        {"exercises": [{"key": "gone", "name_zh": "甲", "name_en": "A", "date": "2008", "delete": 1}]},
+    )
+
+    run("import_catalog", path, "--user", "editor")
+
+    assert not Exercise.objects.filter(key="gone").exists()
+    deleted = Exercise.history.get(key="gone", history_type="-")
+    assert (deleted.history_user, deleted.history_change_reason) == (user, "Imported from catalog.json")
+
+
+def test_without_a_user_the_command_line_may_delete_a_source(tmp_path):
+    make_source(key="tass", title="TASS")
+
+    run("import_catalog", catalog_file(tmp_path, {"sources": [SOURCE_ROW]}))
+
+    assert not Source.objects.exists()
+
+
+def test_a_user_without_import_permissions_imports_nothing(tmp_path, capsys):
+    User.objects.create_user("reader", password="pw", is_staff=True)
+    path = catalog_file(
+        tmp_path, {"states": [{"code": "KZ", "name_zh": "哈萨克斯坦", "name_en": "Kazakhstan"}]}
+    )
+
+    with pytest.raises(CommandError, match="1 errors; nothing was written."):
+        run("import_catalog", path, "--user", "reader")
+
+    assert "states: You may not import states." in capsys.readouterr().err
+    assert not State.objects.exists()
+
+
+def test_an_unknown_user_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="No user named “nobody”."):
+        run("import_catalog", catalog_file(tmp_path, {}), "--user", "nobody")
+
+
+# --- the admin's size limits, checked before the file is read ------------------------------------
+
+
+@pytest.mark.parametrize("name", ["catalog.xlsx", "catalog.json", "catalog/"])
+def test_a_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path, settings, monkeypatch, name):
     build_catalog()
-    path = tmp_path / "catalog.xlsx"
-    run("export_catalog", str(path))
+    path = str(tmp_path / name)
+    run("export_catalog", path)
+    settings.CATALOG_IMPORT_MAX_BYTES = 1000
 
-    book = openpyxl.load_workbook(path)
-    second = CalamineWorkbook.from_path(str(path))
+    def not_read(*args, **kwargs):
+        pytest.fail("the file was read")
 
-    def plain(value):
-        if value in (None, ""):
-            return None
-        return int(value) if isinstance(value, float) and value.is_integer() else value
+    monkeypatch.setattr(Path, "read_bytes", not_read)
+    with pytest.raises(CommandError, match=r"the largest file an import accepts is 1,000 bytes\."):
+        run("import_catalog", path)
 
-    assert second.sheet_names == book.sheetnames
-    for name in book.sheetnames:
-        ours = [[plain(value) for value in row] for row in book[name].iter_rows(values_only=True)]
-        theirs = [[plain(value) for value in row] for row in second.get_sheet_by_name(name).to_python()]
-        assert theirs == ours, name
-    assert book["exercises"]["I2"].value == 4000
+
+@pytest.mark.parametrize("name", ["catalog.xlsx", "catalog.json", "catalog/"])
+def test_a_sheet_over_the_row_limit_is_refused(tmp_path, settings, name):
+    build_catalog()
+    path = str(tmp_path / name)
+    run("export_catalog", path)
+    settings.CATALOG_IMPORT_MAX_ROWS = 3  # the citations sheet has 6 rows
+
+    with pytest.raises(CommandError, match="The file has more than 3 rows, the most one import accepts."):
+        run("import_catalog", path)
+
+
+# --- two imports at once ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_new_keys_at_once_one_waits_for_the_other(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time; the advisory lock is PostgreSQL's")
+    path = catalog_file(
+        tmp_path,
+        {
+            "states": [{"code": "KZ", "name_zh": "哈萨克斯坦", "name_en": "Kazakhstan"}],
+            "exercises": [
+                {"key": f"e-{n}", "name_zh": "甲", "name_en": "A", "date": "2008", "hosts": "KZ"}
+                for n in range(200)
+            ],
+        },
+    )
+    start, outcomes = threading.Barrier(2), []
+
+    def import_once():
+        out = io.StringIO()
+        try:
+            start.wait()
+            call_command("import_catalog", path, stdout=out, stderr=out)
+            outcomes.append(out.getvalue())
+        except Exception as error:  # noqa: BLE001 (the outcome is what is compared)
+            outcomes.append(f"{type(error).__name__}: {error}\n{out.getvalue()}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=import_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(outcome.splitlines()[1] for outcome in outcomes) == [
+        "exercises: 0 created, 0 updated, 200 unchanged, 0 deleted, 0 errors",
+        "exercises: 200 created, 0 updated, 0 unchanged, 0 deleted, 0 errors",
+    ]
+    assert Exercise.objects.count() == 200
+    assert Exercise.history.count() == 200

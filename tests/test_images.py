@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
 from catalog import images
 from catalog.models import Photo, State, Summit
@@ -93,6 +93,54 @@ def test_uploaded_photo_is_stored_without_metadata_with_display_size_and_thumbna
     assert sizes == {"image": (2000, 1000), "display": (1600, 800), "thumbnail": (400, 200)}
     assert "IMG_0001" not in photo.image.name
     assert len(stored_files(media_root)) == 3
+
+
+def jpeg_segments(data):
+    """The marker bytes of a JPEG's segments, up to the image data (SOS)."""
+    markers, at = [], 2
+    while data[at] == 0xFF and data[at + 1] != 0xDA:
+        markers.append(data[at + 1])
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return markers
+
+
+COMMENT, APP1_EXIF_OR_XMP, APP2_ICC = 0xFE, 0xE1, 0xE2
+
+
+def test_a_jpeg_comment_survives_neither_in_the_original_nor_in_the_thumbnail(admin_client):
+    payload = b"<script>alert(document.cookie)</script>"
+    sent = image_bytes(
+        "JPEG",
+        (800, 600),
+        comment=payload,
+        icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+        exif=Image.Exif(),
+    )
+    assert COMMENT in jpeg_segments(sent) and APP2_ICC in jpeg_segments(sent)  # the upload has them
+
+    summit_with_photo(admin_client, upload("comment.jpg", sent))
+
+    photo = Photo.objects.get()
+    for field in ("image", "display", "thumbnail"):
+        stored = getattr(photo, field).read()
+        assert payload not in stored, field
+        assert not {COMMENT, APP1_EXIF_OR_XMP, APP2_ICC} & set(jpeg_segments(stored)), field
+
+
+def test_a_png_keeps_no_text_chunk_and_no_colour_profile(admin_client):
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<b>hello</b>")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>GPS</x:xmpmeta>")
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    sent = image_bytes("PNG", (300, 200), pnginfo=info, icc_profile=profile)
+
+    summit_with_photo(admin_client, upload("a.png", sent, "image/png"))
+
+    photo = Photo.objects.get()
+    for field in ("image", "thumbnail"):
+        stored = getattr(photo, field).read()
+        assert [chunk for chunk in (b"tEXt", b"iTXt", b"zTXt", b"iCCP", b"eXIf") if chunk in stored] == []
+        assert b"<b>hello</b>" not in stored and b"GPS" not in stored
 
 
 def test_png_and_webp_keep_their_format(admin_client):

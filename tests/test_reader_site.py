@@ -435,7 +435,6 @@ def test_detail_pages_offer_the_record_and_its_citations_as_json(client, db):
         4000,
         [["KZ"]],
     )
-    assert "is_synthetic" not in data
     assert [(c["source"], c["field"], c["quote"]) for c in data["citations"]] == [
         ("tass", "troops", "4000 servicemen")
     ]

@@ -20,7 +20,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0007_photo_history'),
+        ('catalog', '0008_drop_synthetic_flag'),
     ]
 
     operations = [

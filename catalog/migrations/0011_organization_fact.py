@@ -50,12 +50,6 @@ class Migration(migrations.Migration):
                 ),
                 ("note_en", models.TextField(blank=True, verbose_name="note (English)")),
                 (
-                    "is_synthetic",
-                    models.BooleanField(
-                        db_index=True, default=False, editable=False, verbose_name="synthetic"
-                    ),
-                ),
-                (
                     "updated_at",
                     models.DateTimeField(
                         blank=True,
@@ -139,12 +133,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("note_en", models.TextField(blank=True, verbose_name="note (English)")),
-                (
-                    "is_synthetic",
-                    models.BooleanField(
-                        db_index=True, default=False, editable=False, verbose_name="synthetic"
-                    ),
-                ),
                 (
                     "updated_at",
                     models.DateTimeField(

@@ -1,8 +1,7 @@
-"""Spreadsheets in and out: one resource per catalog kind, natural keys throughout."""
+"""Spreadsheets in and out: one django-import-export resource per catalog kind, natural keys
+throughout. The file formats, and their limits, are in catalog/spreadsheets.py."""
 
 from .base import CatalogResource, FileProblem
-from .cells import escape_formula, unescape_formula
-from .formats import FORMATS, UnreadableFile
 from .kinds import (
     RESOURCES,
     CitationResource,
@@ -19,7 +18,6 @@ from .kinds import (
 RESOURCE_FOR_MODEL = {resource._meta.model: resource for resource in RESOURCES}
 
 __all__ = [
-    "FORMATS",
     "RESOURCES",
     "RESOURCE_FOR_MODEL",
     "CatalogResource",
@@ -33,7 +31,4 @@ __all__ = [
     "SourceResource",
     "StateResource",
     "SummitResource",
-    "UnreadableFile",
-    "escape_formula",
-    "unescape_formula",
 ]

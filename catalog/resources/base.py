@@ -1,39 +1,28 @@
-"""What every catalog sheet shares: natural keys, readable errors, history, escaping."""
+"""What every catalog sheet adds to the library: checks of the file as a whole, the row cap,
+formula escaping, history reason and user, and the delete permission of the importing user."""
 
-from collections import defaultdict
+from collections import Counter
 
-import tablib
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import connections
-from django.db.models import ForeignKey, ProtectedError, Q
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ValidationError
+from django.db import connections, models
+from django.utils import timezone
 from django.utils.translation import gettext
-from import_export import fields, resources
-from import_export.instance_loaders import BaseInstanceLoader
-from simple_history.utils import bulk_create_with_history
+from import_export import fields, resources, widgets
+from import_export.instance_loaders import CachedInstanceLoader
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from .cells import cell_text, unescape_formula
-from .constraints import Unsupported, evaluate, instance_values, validate_constraints
-from .formats import max_rows
-from .inserts import Unplanned, insert_history, insert_records
-from .rows import Plan
-from .widgets import FlagWidget, KeysWidget, _KeyLookup
-from .xlsx_guard import too_many_rows
+from ..dates import PartialDateField
+from ..spreadsheets import max_rows, too_many_rows, unescape_formula
+from .widgets import DateWidget, KeysWidget, TextWidget, WholeNumberWidget
 
 DELETE_COLUMN = "delete"
-CHANGE_REASON_LENGTH = 100
-#: Records per batch of inserts and updates (with their history and many-to-many rows).
-BATCH_SIZE = 500
-#: Ids per `IN (...)` query, well under every database's limit on query parameters.
-CHUNK = 500
-#: Attribute on an instance holding the many-to-many records its row gives, until written.
-RELATED_FROM_ROW = "_import_related"
-#: Attribute on an instance naming the foreign keys its row set to records read from the
-#: database during this import.
-READ_FROM_ROW = "_import_read_relations"
+CHANGE_REASON_LENGTH = 100  # the longest reason simple-history keeps
+IMPORT_LOCK = 4_172_019  # any fixed number: the PostgreSQL advisory lock every import takes
 
 
 class FileProblem(Exception):
-    """A problem with the whole file (columns, duplicates, size), reported before any row."""
+    """A problem with the whole file (columns, duplicate keys, size), reported before any row."""
 
 
 def spreadsheet_row(number):
@@ -41,134 +30,133 @@ def spreadsheet_row(number):
     return number + 1
 
 
-def chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def wait_for_other_imports(using="default"):
+    """Serialise imports: on PostgreSQL a second import waits here until the first one's
+    transaction ends, then finds its rows. (SQLite lets one writer in at a time anyway.)"""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
 
 
-def meets_limit(field, record):
-    """Whether `record` is one the foreign key's `limit_choices_to` allows, evaluated in
-    Python; False when the condition cannot be read (then Django's query checks it)."""
-    limit = field.get_limit_choices_to()
-    if not limit:
-        return True
-    condition = limit if isinstance(limit, Q) else Q(**limit)
-    try:
-        return evaluate(condition, instance_values(record)) is True
-    except Unsupported:
-        return False
+def may(user, action, model):
+    """Whether `user` may `action` (add, change, delete) records of `model`; no user is the
+    command line run without `--user`, which may do everything."""
+    return user is None or user.has_perm(f"catalog.{get_permission_codename(action, model._meta)}")
 
 
-class KeyedInstanceLoader(BaseInstanceLoader):
-    """Existing records for every key in the file, with their foreign keys and their
-    many-to-many relations, fetched in a few queries up front."""
-
-    def __init__(self, resource, dataset=None):
-        super().__init__(resource, dataset)
-        self.field = resource.fields[resource.get_import_id_fields()[0]]
-        self.records = {}
-        resource.existing_related = {}
-        resource.loaded_values = {}
-        if dataset is None or not dataset.headers or self.field.column_name not in dataset.headers:
-            return
-        keys = sorted({self.field.clean(row) for row in dataset.dict} - {"", None})
-        queryset = resource.get_queryset()
-        if resource.select_related:
-            queryset = queryset.select_related(*resource.select_related)
-        for chunk in chunks(keys):
-            for record in queryset.filter(**{f"{self.field.attribute}__in": chunk}):
-                self.records[str(self.field.get_value(record))] = record
-        resource.existing_related = resource.load_related(record.pk for record in self.records.values())
-        resource.loaded_values = {
-            record.pk: resource.stored_values(record) for record in self.records.values()
-        }
-
-    def get_instance(self, row):
-        return self.records.get(str(self.field.clean(row)))
-
-
-class KeyedDiff(resources.Diff):
-    """The library's diff (what the admin preview shows), reading many-to-many cells from the
-    row and from the relations loaded up front instead of a query per field per row."""
+class Diff(resources.Diff):
+    """The library's preview of a row, an empty number shown empty rather than as "None";
+    none on the command line, where nobody reads it and it would cost two renderings a row."""
 
     def __init__(self, resource, instance, new):
-        # Not super().__init__(): the library's reads `Diff._read_field_values` by name.
-        self.left = self._read_field_values(resource, instance)
-        self.right = []
-        self.new = new
+        self.left, self.right, self.new = self.values(resource, instance), [], new
 
     def compare_with(self, resource, instance):
-        self.right = self._read_field_values(resource, instance)
+        self.right = self.values(resource, instance)
 
-    @classmethod
-    def _read_field_values(cls, resource, instance):
-        # An empty number is None, typed for the files; the preview shows it empty, not "None".
-        values = (resource.diff_value(field, instance) for field in resource.get_import_fields())
+    @staticmethod
+    def values(resource, instance):
+        if not resource.preview:
+            return []
+        values = (field.export(instance) for field in resource.get_import_fields())
         return ["" if value is None else value for value in values]
 
 
 class CatalogResource(resources.ModelResource):
-    """Base of every sheet. Subclasses set `Meta.fields`, `required_columns` and `sheet`."""
+    """Base of every sheet. Subclasses set `Meta.model`, `Meta.fields`, `required_columns`, `sheet`."""
 
     #: Sheet name in the whole-catalog workbook, and the file name of its csv.
     sheet = ""
-    #: Columns a file must have; other known columns may be left out.
+    #: Columns a file must have; any other known column may be left out.
     required_columns = ("key",)
-    #: Relations to join when reading the records an import names.
+    #: Foreign keys a row names, joined when its records are read.
     select_related = ()
 
-    delete = fields.Field(column_name=DELETE_COLUMN, widget=FlagWidget(), readonly=True)
+    delete = fields.Field(column_name=DELETE_COLUMN, widget=widgets.BooleanWidget(), readonly=True)
 
     class Meta:
         abstract = True
         import_id_fields = ("key",)
-        instance_loader_class = KeyedInstanceLoader
+        instance_loader_class = CachedInstanceLoader
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
         use_transactions = True
-        # Rows are validated one by one, then written in batches: records and their history
-        # rows with simple-history's bulk helpers, many-to-many rows through their tables.
+        chunk_size = 2000  # records read at a time by an export
+        # Rows are validated one by one and written in batches, with their history rows
+        # (simple-history's bulk helpers) and their many-to-many rows.
         use_bulk = True
-        batch_size = BATCH_SIZE
+        batch_size = 1000
+
+    def __init__(self, preview=True, **kwargs):
+        super().__init__(**kwargs)
+        self.preview = preview
+        self.related = {}  # {id(instance): {attribute: [records]}} of the rows not yet written
+        store = {}
+        for field in self.fields.values():
+            if isinstance(field.widget, KeysWidget):
+                field.widget.store = store
+
+    @classmethod
+    def get_diff_class(cls):
+        return Diff
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=widgets.Widget):
+        """Widgets that read a spreadsheet's typed cells (a number, a date) as the text or
+        the number the model holds."""
+        if isinstance(f, PartialDateField):
+            return DateWidget
+        if isinstance(f, models.IntegerField) and not f.primary_key:
+            return WholeNumberWidget
+        if isinstance(f, models.CharField | models.TextField):
+            return TextWidget
+        return super().widget_from_django_field(f, default)
 
     @classmethod
     def get_display_name(cls):
         return cls._meta.model._meta.verbose_name_plural.capitalize()
 
-    @classmethod
-    def get_diff_class(cls):
-        return KeyedDiff
-
     def get_export_order(self):
         return tuple(name for name in super().get_export_order() if name != DELETE_COLUMN)
 
-    # --- reading the file -------------------------------------------------------------------
+    def get_export_fields(self, selected_fields=None):
+        fields = super().get_export_fields(selected_fields)
+        return [field for field in fields if field.column_name != DELETE_COLUMN]
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.loaded_values = {}  # {pk: {attname: value}} of the records the file names
-        self.existing_related = {}  # {attribute: {pk: [records]}} of those records
-        self._import_fields = None
+    def get_queryset(self):
+        return super().get_queryset().select_related(*self.select_related)
 
-    def get_import_fields(self):
-        """The library's list, computed once: it is asked for several times per row."""
-        if self._import_fields is None:
-            self._import_fields = super().get_import_fields()
-        return self._import_fields
+    def filter_export(self, queryset, **kwargs):
+        """Any queryset exported (a list page's results, the admin's selection) is read in its
+        own order made total by the primary key, its foreign keys joined."""
+        ordering = queryset.query.order_by or self._meta.model._meta.ordering
+        return queryset.select_related(*self.select_related).prefetch_related(None).order_by(*ordering, "pk")
 
-    def column_names(self):
-        return [field.column_name for field in self.get_import_fields()]
+    def iter_queryset(self, queryset):
+        """The records a chunk at a time, each chunk's many-to-many keys read by their widgets
+        in one query per column (cheaper than a prefetch, which builds a record per link)."""
+        chunk = []
+        for record in queryset.iterator(chunk_size=self.get_chunk_size()):
+            chunk.append(record)
+            if len(chunk) == self.get_chunk_size():
+                yield from self.with_keys(chunk)
+                chunk = []
+        yield from self.with_keys(chunk)
+
+    def with_keys(self, records):
+        for field in self.fields.values():
+            if isinstance(field.widget, KeysWidget):
+                model_field = self._meta.model._meta.get_field(field.attribute)
+                field.widget.preload(model_field, [record.pk for record in records])
+        return records
+
+    # --- the file as a whole ------------------------------------------------------------------
 
     def before_import(self, dataset, **kwargs):
-        """Check the file as a whole; on a problem, report it and import no row at all."""
-        self._import_fields = None
-        store = {}  # related records, read once per import and shared by every column
-        for field in self.fields.values():
-            if isinstance(field.widget, _KeyLookup):
-                field.widget.reset(store)
-        problems = self.file_problems(dataset)
+        wait_for_other_imports(self.get_db_connection_name())
+        problems = self.file_problems(dataset, kwargs.get("user"))
         if problems:
             dataset.wipe()
             raise FileProblem(" ".join(problems))
@@ -176,409 +164,182 @@ class CatalogResource(resources.ModelResource):
         for index, row in enumerate(dataset):
             dataset[index] = [unescape_formula(value) for value in row]
 
-    def file_problems(self, dataset):
+    def column_names(self):
+        return [field.column_name for field in self.get_import_fields()]
+
+    def file_problems(self, dataset, user):
+        model = self._meta.model
+        if not (may(user, "add", model) and may(user, "change", model)):
+            return [gettext("You may not import %(kind)s.") % {"kind": model._meta.verbose_name_plural}]
         headers = [str(header or "").strip() for header in dataset.headers or ()]
         if not headers or not len(dataset):
             return [gettext("The file is empty: it has no rows under the header.")]
         if len(dataset) > max_rows():
             return [too_many_rows(max_rows())]
         expected = self.column_names()
+        listed = {"expected": ", ".join(expected)}
         problems = []
         missing = [column for column in self.required_columns if column not in headers]
         if missing:
             problems.append(
                 gettext("Missing required column %(columns)s. Expected columns: %(expected)s.")
-                % {"columns": ", ".join(f"`{c}`" for c in missing), "expected": ", ".join(expected)}
+                % {"columns": ", ".join(f"`{c}`" for c in missing), **listed}
             )
         unknown = [header for header in headers if header not in expected]
         if unknown:
             problems.append(
                 gettext("Unknown column %(columns)s. Expected columns: %(expected)s.")
-                % {"columns": ", ".join(f"`{h}`" for h in unknown), "expected": ", ".join(expected)}
+                % {"columns": ", ".join(f"`{h}`" for h in unknown), **listed}
             )
-        repeated = sorted({header for header in headers if headers.count(header) > 1})
+        repeated = sorted(header for header, count in Counter(headers).items() if count > 1)
         if repeated:
             problems.append(
                 gettext("Column %(columns)s appears more than once.")
                 % {"columns": ", ".join(f"`{h}`" for h in repeated)}
             )
-        if not problems:
-            problems += self.duplicate_key_problems(dataset, headers)
-        return problems
+        return problems or self.duplicate_key_problems(dataset, headers)
 
     def natural_key_of_row(self, row):
-        """The text identifying the record a row describes, for the duplicate check."""
-        column = self.fields[self.get_import_id_fields()[0]].column_name
-        text = cell_text(unescape_formula(row.get(column))).strip()
-        return text.upper() if column == "code" else text
+        """The text naming the record a row describes, for the duplicate check."""
+        field = self.fields[self.get_import_id_fields()[0]]
+        return field.widget.clean(unescape_formula(row.get(field.column_name))).strip()
 
     def duplicate_key_problems(self, dataset, headers):
-        rows_by_key = defaultdict(list)
+        rows_by_key = {}
         for number, values in enumerate(dataset, 1):
             key = self.natural_key_of_row(dict(zip(headers, values, strict=False)))
             if key:
-                rows_by_key[key].append(spreadsheet_row(number))
-        problems = []
-        for key, rows in rows_by_key.items():
-            if len(rows) > 1:
-                problems.append(
-                    gettext("Duplicate key `%(key)s` in rows %(rows)s and %(last)s.")
-                    % {"key": key, "rows": ", ".join(str(row) for row in rows[:-1]), "last": rows[-1]}
-                )
-        return problems
+                rows_by_key.setdefault(key, []).append(spreadsheet_row(number))
+        return [
+            gettext("Duplicate key `%(key)s` in rows %(rows)s and %(last)s.")
+            % {"key": key, "rows": ", ".join(map(str, rows[:-1])), "last": rows[-1]}
+            for key, rows in rows_by_key.items()
+            if len(rows) > 1
+        ]
 
-    # --- one row ----------------------------------------------------------------------------
+    # --- one row --------------------------------------------------------------------------------
 
     def import_instance(self, instance, row, **kwargs):
-        """Import the plain fields, then check the many-to-many cells so that an unknown key
-        there is a row error too (the library only reads them after saving)."""
-        errors = {}
+        """The library's, plus the many-to-many cells read now, so that an unknown key there
+        is an error of its row (the library reads them only after saving the record)."""
+        errors, related = {}, {}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
-        read = [
-            field.attribute
-            for field in self.get_import_fields()
-            if getattr(field.widget, "reads_saved_records", False)
-            and field.column_name in row
-            and field.attribute not in errors
-        ]
-        setattr(instance, READ_FROM_ROW, read)
-        related = {}
         for field in self.get_import_fields():
             if isinstance(field.widget, KeysWidget) and field.column_name in row:
                 try:
                     related[field.attribute] = field.clean(row)
                 except ValueError as error:
                     errors[field.attribute] = ValidationError(str(error), code="invalid")
-        errors.update(self.check_related(instance, related))
-        setattr(instance, RELATED_FROM_ROW, related)
+        errors.update(self.check_related(related))
         if errors:
             raise ValidationError(errors)
+        self.related[id(instance)] = related
 
-    def check_related(self, instance, related):
-        """Rules between many-to-many cells of one row; returns {column: ValidationError}."""
+    def check_related(self, related):
+        """Rules between the many-to-many cells of one row; returns {attribute: ValidationError}."""
         return {}
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        errors = dict(import_validation_errors or {})
-        if self._meta.clean_model_instances:
-            try:
-                self.full_clean(instance, exclude=set(errors), validate_unique=validate_unique)
-            except ValidationError as error:
-                errors = error.update_error_dict(errors)
-        if errors:
-            raise ValidationError(self.by_column(ValidationError(errors).message_dict))
-
-    def full_clean(self, instance, exclude, validate_unique=True):
-        """`instance.full_clean()`, step by step and with the same messages, with three checks
-        that cost a query per row made cheaper:
-
-        - that a foreign key's record exists, for the foreign keys the row's widgets set to a
-          record they read from the database during this import (`read_relations`);
-        - uniqueness of the fields rows are matched on: the instance loader looked every key
-          of the file up, so a new row's key is in no record and a record keeps its own key
-          (keys repeated within the file are refused before any row, in `file_problems`);
-        - check constraints: evaluated in Python from the model's own conditions.
-        """
+        """The library's `full_clean()`, its messages keyed by column. The fields rows are
+        matched on are left out of the uniqueness check: the instance loader looked every key
+        of the file up, and a key repeated in the file is refused before any row."""
         errors = {}
         try:
-            instance.full_clean(
-                exclude=exclude | self.read_relations(instance),
-                validate_unique=False,
-                validate_constraints=False,
-            )
+            super().validate_instance(instance, import_validation_errors, validate_unique=False)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if validate_unique:
-            exclude = exclude | {name for name in errors if name != NON_FIELD_ERRORS}
+            matched = {self.fields[name].attribute for name in self.get_import_id_fields()}
             try:
-                instance.validate_unique(exclude=exclude | self.matched_fields())
+                instance.validate_unique(exclude=matched | set(errors))
             except ValidationError as error:
                 errors = error.update_error_dict(errors)
-        exclude = exclude | {name for name in errors if name != NON_FIELD_ERRORS}
-        try:
-            validate_constraints(instance, exclude)
-        except ValidationError as error:
-            errors = error.update_error_dict(errors)
         if errors:
-            raise ValidationError(errors)
-
-    def read_relations(self, instance):
-        """The foreign keys of `instance` that its row's widgets set to a record read from the
-        database during this import, and that Django's field check would only look up again:
-        the record is saved, the key is its own, and it meets the field's `limit_choices_to`.
-        (Nothing else checks a foreign key: it has no choices or validators, and is not empty.)
-        """
-        names = set()
-        for name in getattr(instance, READ_FROM_ROW, ()):
-            field = instance._meta.get_field(name)
-            if not isinstance(field, ForeignKey) or field.remote_field.parent_link:
-                continue
-            record = field.get_cached_value(instance, default=None)
-            if record is None or record._state.adding or record.pk is None:
-                continue
-            if getattr(record, field.target_field.attname) != getattr(instance, field.attname):
-                continue
-            if meets_limit(field, record):
-                names.add(name)
-        return names
-
-    def matched_fields(self):
-        """The model fields rows are matched on (the import id fields)."""
-        return {self.fields[name].attribute for name in self.get_import_id_fields()}
-
-    def by_column(self, errors):
-        columns = {field.attribute: field.column_name for field in self.fields.values() if field.attribute}
-        return {columns.get(name, name): messages for name, messages in errors.items()}
+            columns = {field.attribute: field.column_name for field in self.fields.values()}
+            raise ValidationError({columns.get(name, name): value for name, value in errors.items()})
 
     def for_delete(self, row, instance):
-        return DELETE_COLUMN in row and FlagWidget().clean(row[DELETE_COLUMN])
+        return DELETE_COLUMN in row and bool(self.fields[DELETE_COLUMN].clean(row))
 
     def delete_instance(self, instance, row, **kwargs):
-        """Deleted at once, not in a batch, so that a record still in use is reported on its
-        row and the history row keeps the file's name."""
+        """Deleted at once, so that a record still in use is reported on its row; only by a
+        user who may delete records of this kind."""
+        kind = self._meta.model._meta.verbose_name_plural
+        if not may(kwargs.get("user"), "delete", self._meta.model):
+            raise ValidationError({DELETE_COLUMN: gettext("You may not delete %(kind)s.") % {"kind": kind}})
         self.set_history(instance, kwargs)
-        self.before_delete_instance(instance, row, **kwargs)
-        if self._is_using_transactions(kwargs) or not self._is_dry_run(kwargs):
-            try:
-                instance.delete()
-            except ProtectedError as error:
-                users = sorted({str(obj) for obj in error.protected_objects})[:5]
-                raise ValidationError(
-                    {
-                        DELETE_COLUMN: gettext("Cannot delete: still used by %(users)s.")
-                        % {"users": "; ".join(users)}
-                    }
-                ) from None
-        self.after_delete_instance(instance, row, **kwargs)
-
-    # --- many-to-many relations ---------------------------------------------------------------
-
-    def related_fields(self):
-        return [field for field in self.get_import_fields() if isinstance(field.widget, KeysWidget)]
-
-    def load_related(self, pks):
-        """{attribute: {pk: [related records]}} of the records with these pks, a query per
-        many-to-many field per chunk of records."""
-        pks = list(pks)
-        related = {}
-        for field in self.related_fields():
-            m2m = self._meta.model._meta.get_field(field.attribute)
-            through = m2m.remote_field.through
-            owner, target = f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"
-            by_pk = field.widget.records_by_pk()
-            values = related[field.attribute] = defaultdict(list)
-            for chunk in chunks(pks):
-                pairs = through.objects.filter(**{f"{owner}__in": chunk}).values_list(owner, target)
-                for owner_pk, target_pk in pairs:
-                    values[owner_pk].append(by_pk[target_pk])
-        return related
-
-    def related_of(self, instance, attribute):
-        """The records a many-to-many field of `instance` holds, once its row is imported:
-        those its row gives, else those it has."""
-        from_row = getattr(instance, RELATED_FROM_ROW, None) or {}
-        if attribute in from_row:
-            return from_row[attribute]
-        if instance.pk is None:
-            return []
-        if attribute in self.existing_related:
-            return self.existing_related[attribute].get(instance.pk, [])
-        return list(getattr(instance, attribute).all())
-
-    def diff_value(self, field, instance):
-        if instance is not None and isinstance(field.widget, KeysWidget):
-            return field.widget.render_records(self.related_of(instance, field.attribute))
-        return field.export(instance)
-
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        """The library's rule, skip a row that changes nothing, read from the values and the
-        relations loaded up front: it needs no `original` (the copy of every record the
-        library takes for its diff, which `import_catalog` goes without)."""
-        if not self._meta.skip_unchanged or import_validation_errors or instance.pk is None:
-            return False
-        loaded = self.loaded_values.get(instance.pk)
-        if loaded is None:
-            return False
-        for field in self._meta.model._meta.concrete_fields:
-            if getattr(field, "auto_now", False):
-                continue
-            if getattr(instance, field.attname) != loaded[field.attname]:
-                return False
-        for field in self.related_fields():
-            if field.column_name not in row:
-                continue
-            if field.attribute not in self.existing_related:
-                return False
-            new = {record.pk for record in self.related_of(instance, field.attribute)}
-            old = {record.pk for record in self.existing_related[field.attribute].get(instance.pk, ())}
-            if new != old:
-                return False
-        return True
-
-    def save_m2m(self, instance, row, **kwargs):
-        if self._meta.use_bulk:
-            return  # written with the batch, in write_related()
-        if not self._is_using_transactions(kwargs) and self._is_dry_run(kwargs):
-            return
-        for attribute, records in (getattr(instance, RELATED_FROM_ROW, None) or {}).items():
-            getattr(instance, attribute).set(records)
-
-    def write_related(self, instances, created):
-        """Write the many-to-many cells of a batch of saved records through their tables: for
-        records just created every pair, for updated ones only the relations that changed."""
-        for field in self.related_fields():
-            m2m = self._meta.model._meta.get_field(field.attribute)
-            through = m2m.remote_field.through
-            owner, target = f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"
-            existing = self.existing_related.setdefault(field.attribute, {})
-            changed = {}
-            for instance in instances:
-                from_row = getattr(instance, RELATED_FROM_ROW, None) or {}
-                if field.attribute not in from_row:
-                    continue
-                records = from_row[field.attribute]
-                if created or {r.pk for r in records} != {r.pk for r in existing.get(instance.pk, ())}:
-                    changed[instance.pk] = records
-            if not created:
-                for chunk in chunks(changed):
-                    through.objects.filter(**{f"{owner}__in": chunk}).delete()
-            self.insert_pairs(through, owner, target, changed)
-            for pk, records in changed.items():
-                existing[pk] = records
-
-    def insert_pairs(self, through, owner, target, related):
-        """Rows of a many-to-many table in one `executemany` INSERT. The table has two ids
-        and no behaviour; a model instance per row would cost more than the insert itself."""
-        connection = connections[self.get_db_connection_name()]
-        quote = connection.ops.quote_name
-        table = quote(through._meta.db_table)
-        columns = ", ".join(quote(through._meta.get_field(name).column) for name in (owner, target))
-        rows = [(pk, record.pk) for pk, records in related.items() for record in records]
-        if rows:
-            with connection.cursor() as cursor:
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s)", rows)
-
-    # --- writing in batches ----------------------------------------------------------------
-
-    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        """New records, their history rows (the reason and user set per record by
-        `set_history`) and their many-to-many rows."""
-        if self.create_instances and (using_transactions or not dry_run):
-            try:
-                model, using = self._meta.model, self.get_db_connection_name()
-                try:
-                    written = insert_records(model, self.create_instances, self.unique_key(), using)
-                except Unplanned:  # nothing written: the library helper writes them instead
-                    bulk_create_with_history(self.create_instances, model, batch_size=batch_size)
-                else:
-                    insert_history(model, self.create_instances, "+", using, written=written)
-                self.write_related(self.create_instances, created=True)
-            except Exception as error:
-                self.handle_import_error(result, error, raise_errors)
-            finally:
-                self.create_instances.clear()
-
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        """Changed records, their history rows and their many-to-many rows."""
-        if self.update_instances and (using_transactions or not dry_run):
-            try:
-                self.write_changes(self.update_instances)
-                using = self.get_db_connection_name()
-                insert_history(self._meta.model, self.update_instances, "~", using, default_change_reason="")
-                self.write_related(self.update_instances, created=False)
-            except Exception as error:
-                self.handle_import_error(result, error, raise_errors)
-            finally:
-                self.update_instances.clear()
-
-    def unique_key(self):
-        """The model field rows are matched on, when it is one unique field (a `key`)."""
-        names = self.get_import_id_fields()
-        if len(names) != 1:
-            return None
-        attribute = self.fields[names[0]].attribute
         try:
-            field = self._meta.model._meta.get_field(attribute)
-        except FieldDoesNotExist:
-            return None
-        return field if getattr(field, "unique", False) and field.concrete else None
-
-    def stored_values(self, record):
-        return {
-            field.attname: getattr(record, field.attname) for field in self._meta.model._meta.concrete_fields
-        }
-
-    def write_changes(self, instances):
-        """An UPDATE per record of the columns its row changed, and of `auto_now` columns as
-        `save()` would. (Django's `bulk_update()` builds a CASE per column per record: for a
-        few hundred records it is slower than one plain UPDATE each.)"""
-        fields = [field for field in self._meta.model._meta.concrete_fields if not field.primary_key]
-        manager = self._meta.model._base_manager.using(self.get_db_connection_name())
-        for instance in instances:
-            loaded = self.loaded_values.get(instance.pk) or {}
-            changes = {}
-            for field in fields:
-                if getattr(field, "auto_now", False):
-                    changes[field.attname] = field.pre_save(instance, False)
-                elif field.attname not in loaded or getattr(instance, field.attname) != loaded[field.attname]:
-                    changes[field.attname] = getattr(instance, field.attname)
-            manager.filter(pk=instance.pk).update(**changes)
-            self.loaded_values[instance.pk] = self.stored_values(instance)
-
-    def after_import_row(self, row, row_result, **kwargs):
-        progress = kwargs.get("progress")
-        if progress is not None:
-            progress()
+            instance.delete()
+        except models.ProtectedError as error:
+            users = "; ".join(sorted({str(obj) for obj in error.protected_objects})[:5])
+            message = gettext("Cannot delete: still used by %(users)s.") % {"users": users}
+            raise ValidationError({DELETE_COLUMN: message}) from None
 
     def before_save_instance(self, instance, row, **kwargs):
         self.set_history(instance, kwargs)
+        if self._meta.use_bulk:  # bulk_update() leaves `auto_now` alone
+            instance.updated_at = timezone.now()
 
     def set_history(self, instance, kwargs):
         """Every version an import writes names the file, and the user where there is one."""
         file_name = kwargs.get("file_name") or "a spreadsheet"
         instance._change_reason = f"Imported from {file_name}"[:CHANGE_REASON_LENGTH]
         user = kwargs.get("user")
-        if user is not None and getattr(user, "is_authenticated", False):
+        if user is not None and user.is_authenticated:
             instance._history_user = user
 
-    # --- export -----------------------------------------------------------------------------
+    # --- batches: records with their history rows, then their many-to-many rows ---------------------
 
-    def get_queryset(self):
-        return self._meta.model._default_manager.all()
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if self.create_instances and (using_transactions or not dry_run):
+            try:
+                bulk_create_with_history(self.create_instances, self._meta.model, batch_size=batch_size)
+                self.save_related(self.create_instances, created=True)
+            except Exception as error:
+                self.handle_import_error(result, error, raise_errors)
+            finally:
+                self.create_instances.clear()
 
-    def export_plan(self, selected_fields=None, **render_kwargs):
-        """How the export columns (all, or those chosen in the admin's export form) are read
-        and rendered from plain values."""
-        return Plan(self, self.get_export_fields(selected_fields), render_kwargs)
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if self.update_instances and (using_transactions or not dry_run):
+            try:
+                fields = self.get_bulk_update_fields()
+                bulk_update_with_history(
+                    self.update_instances, self._meta.model, fields, batch_size=batch_size
+                )
+                self.save_related(self.update_instances, created=False)
+            except Exception as error:
+                self.handle_import_error(result, error, raise_errors)
+            finally:
+                self.update_instances.clear()
 
-    def export_rows(self, queryset=None, selected_fields=None, escape=False):
-        """The rendered rows of `queryset` (every record by default), in its order, read a
-        chunk at a time from plain values; with `escape`, formula-like text is neutralised."""
-        if queryset is None:
-            queryset = self.get_queryset()
-        queryset = self.filter_export(queryset)
-        return self.export_plan(selected_fields).rows(queryset, escape=escape)
+    def save_related(self, instances, created):
+        """The many-to-many cells of saved records: for new records every pair in one insert
+        per field, for changed ones through Django's `set()`, which writes only the difference."""
+        pairs = {}
+        for instance in instances:
+            for attribute, records in self.related.pop(id(instance), {}).items():
+                if not created:
+                    getattr(instance, attribute).set(records)
+                    continue
+                field = self._meta.model._meta.get_field(attribute)
+                through = field.remote_field.through
+                owner, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+                pairs.setdefault(through, []).extend(
+                    through(**{owner: instance.pk, target: record.pk}) for record in records
+                )
+        for through, rows in pairs.items():
+            through.objects.bulk_create(rows)
 
-    def export_cell(self, plan, field):
-        """A function rendering `field`'s cell from a values tuple, for a column that is not a
-        plain field, a foreign key or a many-to-many one; None for those."""
-        return None
+    def get_bulk_update_fields(self):
+        names = {field.attribute for field in self.get_import_fields() if not field.readonly} | {"updated_at"}
+        return [
+            f.name for f in self._meta.model._meta.concrete_fields if f.name in names and not f.primary_key
+        ]
 
-    def export(self, queryset=None, **kwargs):
-        """The library's export (what the admin writes), its rows built like every other
-        export's; the file format escapes formulas."""
-        self.before_export(queryset, **kwargs)
-        if queryset is None:
-            queryset = self.get_queryset()
-        queryset = self.filter_export(queryset, **kwargs)
-        selected = kwargs.get("export_fields")
-        render_kwargs = {"force_native_type": True} if kwargs.get("force_native_type") else {}
-        plan = self.export_plan(selected, **render_kwargs)
-        dataset = tablib.Dataset(headers=plan.headers)
-        for row in plan.rows(queryset):
-            dataset.append(row)
-        self.after_export(queryset, dataset, **kwargs)
-        return dataset
+    def after_import_row(self, row, row_result, **kwargs):
+        if kwargs.get("progress") is not None:
+            kwargs["progress"]()

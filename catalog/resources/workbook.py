@@ -2,133 +2,50 @@
 sheet) or a folder of csv files (one per kind). Sheets come in dependency order, so a
 record's relations are in the database before the record itself is read."""
 
-import copy
-import csv
-import json
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.db import transaction
 from django.utils.translation import gettext
 from import_export.results import RowResult
 
+from ..spreadsheets import UnreadableFile, escape_row, read_sheets, write_sheets
 from .base import spreadsheet_row
-from .formats import (
-    UnreadableFile,
-    load_json,
-    read_csv,
-    read_xlsx_sheets,
-    rows_to_dataset,
-)
 from .kinds import RESOURCES
-from .xlsx import write_workbook
 
 SHEETS = tuple(resource.sheet for resource in RESOURCES)
+IMPORT_TYPES = tuple(
+    getattr(RowResult, f"IMPORT_TYPE_{name}") for name in ("NEW", "UPDATE", "SKIP", "DELETE")
+)
 
 
-def layout(path):
-    """`xlsx`, `json` or `csv` (a folder), from the path's form."""
-    text = str(path)
-    suffix = Path(text).suffix.lower()
-    if text.endswith(("/", "\\")) or not suffix:
-        return "csv"
-    if suffix in (".xlsx", ".json"):
-        return suffix[1:]
-    raise UnreadableFile(
-        gettext("Unsupported file type “%(suffix)s”: use .xlsx, .json, or a folder for csv files.")
-        % {"suffix": suffix}
+def export_rows(resource, queryset=None):
+    """(headers, rows) of `queryset` (every record by default): the library's rendering of
+    each record, read a chunk at a time and formula-escaped."""
+    queryset = resource.filter_export(
+        resource.get_queryset().order_by("pk") if queryset is None else queryset
     )
+    fields = resource.get_export_fields()  # once, not once a record as export_resource() would
+    rows = (
+        [resource.export_field(field, record) for field in fields]
+        for record in resource.iter_queryset(queryset)
+    )
+    return resource.get_export_headers(), map(escape_row, rows)
 
 
 def export_sheets():
-    """(sheet name, headers, rows) for every kind, in dependency order, the rows streamed
-    and formula-escaped."""
+    """(sheet name, headers, rows) for every kind, in dependency order, the rows streamed."""
     for resource_class in RESOURCES:
-        resource = resource_class()
-        plan = resource.export_plan()
-        rows = plan.rows(resource.get_queryset(), escape=True)
-        yield resource_class.sheet, plan.headers, rows
-
-
-def write_json(out, sheets):
-    """One document keyed by sheet, a record per line; returns {sheet: row count}."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    counts = {}
-    out.write("{")
-    for number, (title, headers, rows) in enumerate(sheets):
-        out.write(f"{',' if number else ''}\n {encode(title)}: [")
-        count = 0
-        for count, row in enumerate(rows, 1):
-            out.write(f"{',' if count > 1 else ''}\n  {encode(dict(zip(headers, row, strict=True)))}")
-        out.write("\n ]" if count else "]")
-        counts[title] = count
-    out.write("\n}\n")
-    return counts
-
-
-def write_csv(out, headers, rows):
-    """A header and the rows; returns the number of rows."""
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
-
-
-@contextmanager
-def replacing(path):
-    """A temporary path beside `path` that replaces it once the block succeeds: a failed
-    export leaves no half-written file behind, nor loses the file it would have replaced."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+        yield (resource_class.sheet, *export_rows(resource_class()))
 
 
 def write_catalog(path):
     """Write the catalog to `path`, streaming each sheet; returns {sheet: row count}."""
-    kind = layout(path)
-    path = Path(path)
-    if kind == "xlsx":
-        with replacing(path) as partial:
-            return write_workbook(partial, export_sheets())
-    if kind == "json":
-        with replacing(path) as partial, partial.open("w", encoding="utf-8") as out:
-            return write_json(out, export_sheets())
-    path.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for title, headers, rows in export_sheets():
-        csv_path = path / f"{title}.csv"
-        with replacing(csv_path) as partial, partial.open("w", encoding="utf-8", newline="") as out:
-            counts[title] = write_csv(out, headers, rows)
-    return counts
+    return write_sheets(path, export_sheets())
 
 
 def read_catalog(path):
     """The sheets found at `path`, as {sheet: Dataset}; unknown sheets are an error."""
-    kind = layout(path)
-    path = Path(path)
-    if kind == "csv":
-        if not path.is_dir():
-            raise UnreadableFile(gettext("No folder “%(path)s”.") % {"path": path})
-        sheets = {csv.stem: read_csv(csv.read_bytes()) for csv in sorted(path.glob("*.csv"))}
-    elif not path.is_file():
-        raise UnreadableFile(gettext("No file “%(path)s”.") % {"path": path})
-    elif kind == "xlsx":
-        sheets = read_xlsx_sheets(path.read_bytes())
-    else:
-        document = load_json(path.read_bytes())
-        if not isinstance(document, dict):
-            raise UnreadableFile(
-                gettext("This json file is not a catalog: expected an object keyed by sheet name.")
-            )
-        sheets = {name: rows_to_dataset(rows, title=name) for name, rows in document.items()}
+    sheets = read_sheets(path)
     unknown = sorted(set(sheets) - set(SHEETS))
     if unknown:
         raise UnreadableFile(
@@ -145,24 +62,15 @@ def read_catalog(path):
 @dataclass
 class SheetReport:
     sheet: str
-    totals: dict = field(default_factory=dict)
+    totals: dict = field(default_factory=dict)  # {RowResult.IMPORT_TYPE_NEW: count, ...}
     errors: list = field(default_factory=list)  # (sheet, row, column, reason)
 
-    @property
-    def created(self):
-        return self.totals.get(RowResult.IMPORT_TYPE_NEW, 0)
-
-    @property
-    def updated(self):
-        return self.totals.get(RowResult.IMPORT_TYPE_UPDATE, 0)
-
-    @property
-    def unchanged(self):
-        return self.totals.get(RowResult.IMPORT_TYPE_SKIP, 0)
-
-    @property
-    def deleted(self):
-        return self.totals.get(RowResult.IMPORT_TYPE_DELETE, 0)
+    def summary(self):
+        created, updated, unchanged, deleted = (self.totals.get(kind, 0) for kind in IMPORT_TYPES)
+        return (
+            f"{self.sheet}: {created} created, {updated} updated, {unchanged} unchanged, "
+            f"{deleted} deleted, {len(self.errors)} errors"
+        )
 
 
 def errors_of(sheet, result):
@@ -191,11 +99,7 @@ def import_catalog(sheets, *, file_name, dry_run=False, user=None, progress=None
             if not len(dataset):  # a kind with no records exports as a header alone
                 reports.append(SheetReport(resource_class.sheet))
                 continue
-            resource = resource_class()
-            # Nobody reads a preview here: skip copying every record for a diff.
-            resource._meta = copy.copy(resource._meta)
-            resource._meta.skip_diff = True
-            result = resource.import_data(
+            result = resource_class(preview=False).import_data(
                 dataset,
                 dry_run=False,
                 raise_errors=False,

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
-from catalog.resources import UnreadableFile
 from catalog.resources.workbook import write_catalog
-from catalog.resources.xlsx import CellTooLong, SheetTooLong
+from catalog.spreadsheets import CellTooLong, SheetTooLong, UnreadableFile
 
 
 class Command(BaseCommand):

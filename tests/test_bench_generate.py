@@ -1,8 +1,10 @@
+"""The benchmark's synthetic catalog (bench/generate.py), written here into the test database."""
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
+from bench.generate import AlreadyThere
+from bench.generate import generate as write_catalog
 from catalog.models import (
     Citation,
     Crisis,
@@ -13,20 +15,26 @@ from catalog.models import (
     State,
     Summit,
 )
-from tests.factories import make_citation, make_exercise, make_membership, make_source, make_state
+from tests.factories import make_membership, make_state
 
 CITED_MODELS = (State, Membership, ExerciseSeries, Exercise, Summit, Crisis)
 
 
-def generate(exercises=40, seed=7, **options):
-    call_command("generate_catalog", exercises=exercises, seed=seed, verbosity=0, **options)
+def generate(exercises=40, seed=7):
+    return write_catalog(exercises, seed)
+
+
+def clear():
+    for model in (Citation, Membership, Summit, Exercise, Crisis, ExerciseSeries, Source):
+        model.objects.all().delete()
+    State.objects.all().delete()
 
 
 def snapshot():
-    """Every synthetic row by its natural key, without ids and timestamps, with links and citations."""
+    """Every row by its natural key, without ids and timestamps, with links and citations."""
     rows = {}
     for model in (Source, State, Membership, ExerciseSeries, Exercise, Summit, Crisis):
-        for record in model.objects.filter(is_synthetic=True):
+        for record in model.objects.all():
             values = {
                 field.name: getattr(record, field.attname)
                 for field in model._meta.concrete_fields
@@ -35,7 +43,7 @@ def snapshot():
             for field in model._meta.many_to_many:
                 values[field.name] = sorted(state.code.code for state in getattr(record, field.name).all())
             rows[(model.__name__, values.get("key") or values["code"])] = values
-    for citation in Citation.objects.filter(is_synthetic=True).select_related("source"):
+    for citation in Citation.objects.select_related("source"):
         record = citation.record
         record_key = record.code.code if isinstance(record, State) else record.key
         key = ("Citation", type(record).__name__, record_key, citation.source.key)
@@ -47,9 +55,11 @@ def snapshot():
 def test_the_same_seed_writes_the_same_catalog_and_another_seed_a_different_one():
     generate(seed=7)
     first = snapshot()
-    generate(seed=7, clear=True)
+    clear()
+    generate(seed=7)
     assert snapshot() == first
-    generate(seed=8, clear=True)
+    clear()
+    generate(seed=8)
     other = snapshot()
     assert other != first
     assert other.keys() & first.keys()  # same keys for the same N: only the values differ
@@ -92,12 +102,12 @@ def test_every_synthetic_record_has_exactly_two_citations_of_two_different_sourc
 
 
 @pytest.mark.django_db
-def test_every_record_written_is_marked_synthetic_and_dates_come_in_all_three_precisions():
+def test_every_keyed_record_written_has_the_synthetic_prefix_and_dates_come_in_all_three_precisions():
     generate(exercises=200)
 
-    for model in (Source, State, Membership, ExerciseSeries, Exercise, Summit, Crisis, Citation):
+    for model in (Source, Membership, ExerciseSeries, Exercise, Summit, Crisis):
         assert model.objects.count() > 0
-        assert not model.objects.filter(is_synthetic=False).exists(), model.__name__
+        assert not model.objects.exclude(key__startswith="syn-").exists(), model.__name__
     lengths = {len(date) for date in Exercise.objects.values_list("date", flat=True)}
     assert lengths == {4, 7, 10}
     assert Exercise.objects.filter(key="syn-exercise-000001").exists()
@@ -113,59 +123,17 @@ def test_an_existing_state_is_reused_as_it_is_and_keeps_its_own_memberships():
 
     assert State.objects.filter(code="KZ").count() == 1
     kazakhstan.refresh_from_db()
-    assert kazakhstan.is_synthetic is False
     assert kazakhstan.name_en == "Kazakhstan (hand-made)"
     assert list(kazakhstan.memberships.values_list("key", flat=True)) == ["kz-member-2002"]
-    assert State.objects.filter(is_synthetic=True).count() == 39
+    assert State.objects.count() == 40
     assert Exercise.objects.filter(participants=kazakhstan).exists()
 
 
 @pytest.mark.django_db
-def test_clear_removes_the_synthetic_records_and_leaves_hand_made_ones_and_their_citations():
-    kazakhstan = make_state("KZ")
-    source = make_source(key="tass-2008")
-    exercise = make_exercise(key="rubezh-2008", participants=[kazakhstan])
-    citation = make_citation(exercise, source=source, quote="演习在哈萨克斯坦举行")
-    generate()
-    assert Exercise.objects.count() == 41
-
-    call_command("generate_catalog", clear=True, verbosity=0)
-
-    assert list(Exercise.objects.values_list("key", flat=True)) == ["rubezh-2008"]
-    assert list(exercise.participants.values_list("code", flat=True)) == ["KZ"]
-    assert list(State.objects.values_list("code", flat=True)) == ["KZ"]
-    assert list(Source.objects.values_list("key", flat=True)) == ["tass-2008"]
-    assert list(Citation.objects.values_list("pk", "quote")) == [(citation.pk, "演习在哈萨克斯坦举行")]
-    for model in (Membership, ExerciseSeries, Summit, Crisis):
-        assert model.objects.count() == 0, model.__name__
-    assert Exercise.participants.through.objects.count() == 1
-    assert Exercise.hosts.through.objects.count() == 0
-    assert Summit.participants.through.objects.count() == 0
-
-
-@pytest.mark.django_db
-def test_clear_refuses_and_deletes_nothing_while_a_hand_made_record_depends_on_a_synthetic_one():
-    generate()
-    synthetic_state = State.objects.get(code="BY")
-    make_membership(state=synthetic_state, key="by-member-2002")
-
-    with pytest.raises(CommandError, match="1 hand-made memberships refer to synthetic records"):
-        call_command("generate_catalog", clear=True, verbosity=0)
-
-    assert Exercise.objects.count() == 40
-    assert State.objects.filter(is_synthetic=True).count() == 40
-
-
-@pytest.mark.django_db
-def test_generating_over_an_existing_synthetic_catalog_without_clear_is_refused():
+def test_generating_over_an_existing_synthetic_catalog_is_refused():
     generate()
 
-    with pytest.raises(CommandError, match="already holds synthetic records; add --clear"):
+    with pytest.raises(AlreadyThere, match="already holds a synthetic catalog"):
         generate(seed=9)
 
     assert Exercise.objects.count() == 40
-
-
-def test_the_command_needs_a_number_of_exercises_or_clear():
-    with pytest.raises(CommandError, match="Give --exercises N, or --clear"):
-        call_command("generate_catalog", verbosity=0)

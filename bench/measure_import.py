@@ -1,6 +1,6 @@
 """Measure spreadsheet import and export speed against a throwaway SQLite database.
 
-    .venv/bin/python scripts/measure_import.py [--rows 10000] [--skip-admin] [--skip-export]
+    .venv/bin/python bench/measure_import.py [--rows 10000] [--skip-admin] [--skip-export]
 
 Builds a deterministic exercises workbook (columns key, name_zh, name_en, date, hosts,
 participants, troops, description_en; six states in the database), then runs, each in its own

@@ -1,33 +1,41 @@
-"""A synthetic catalog at scale, for benchmarks and load tests.
+"""The benchmark's synthetic catalog, written into the benchmark's own database.
 
-`generate_catalog --exercises N [--seed S]` writes N exercises, N/10 summits, N/20 crises, 40 states
-(real ISO codes; existing State rows are reused as they are), their memberships, exercise series,
-synthetic sources and two citations per record. The same seed gives the same keys and values.
-Every row it writes is marked `is_synthetic=True`; `--clear` deletes those rows, and only those.
+    DATABASE_URL=sqlite:///bench-data/bench.sqlite3 .venv/bin/python bench/generate.py --exercises N
 
-Rows go in with `bulk_create` in batches, so neither `save()` nor the history signals run: synthetic
-rows have no edit history, and `--clear` deletes them without loading them either.
+writes N exercises, N/10 summits, N/20 crises, 40 states (real ISO codes; existing State rows are
+reused as they are), their memberships, 50 exercise series, 200 sources and two citations per record.
+The same seed gives the same keys and values. Every record it writes that has a key has one starting
+with `syn-`: that is how a synthetic catalog is recognised (the script refuses to write a second one
+over it). Rows go in with `bulk_create` in batches, without history. bench/run.py runs it against a
+throwaway database; nothing in the site knows about it.
 """
 
+import argparse
 import datetime
+import os
 import random
 import sys
+from pathlib import Path
 
-from django.contrib.contenttypes.models import ContentType
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
-from django.db.models import Q
-from django.utils import translation
-from django_countries import countries
-from tqdm import tqdm
+import django
 
-from catalog.models import (
+if __name__ == "__main__":  # run as a script: Django set up before the catalog's models are imported
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    django.setup()
+
+from django.contrib.contenttypes.models import ContentType  # noqa: E402 (after django.setup())
+from django.db import transaction  # noqa: E402
+from django.utils import translation  # noqa: E402
+from django_countries import countries  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from catalog.models import (  # noqa: E402
     Citation,
     Crisis,
     Exercise,
     ExerciseSeries,
     Membership,
-    Milestone,
     Response,
     Role,
     Source,
@@ -47,8 +55,8 @@ CITATIONS_PER_RECORD = 2
 FIRST_YEAR, LAST_YEAR = 1995, 2024
 # The member states take part far more often than the other 31 states.
 CORE_STATES = ("RU", "AM", "BY", "KZ", "KG", "TJ", "UZ", "AZ", "GE")
-# Models holding synthetic rows, dependents first so deleting never trips a protected key.
-SYNTHETIC_MODELS = (Citation, Membership, Summit, Exercise, Crisis, Milestone, ExerciseSeries, State, Source)
+#: The start of the key of every keyed record the script writes.
+PREFIX = "syn-"
 
 SERIES_NAMES = (
     ("防线", "Rubezh"),
@@ -98,91 +106,31 @@ SENTENCES_EN = (
 )
 
 
-class Command(BaseCommand):
-    help = (
-        "Write a synthetic catalog of N exercises (N/10 summits, N/20 crises, 40 states, memberships, "
-        "sources, two citations per record), marked as synthetic; --clear deletes every synthetic row."
-    )
-
-    def add_arguments(self, parser):
-        parser.add_argument("--exercises", type=int, metavar="N", help="Number of exercises to write.")
-        parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
-        parser.add_argument(
-            "--clear",
-            action="store_true",
-            help="Delete every synthetic record first (hand-made records stay).",
-        )
-
-    def handle(self, *args, exercises=None, seed=1, clear=False, verbosity=1, **options):
-        if exercises is None and not clear:
-            raise CommandError("Give --exercises N, or --clear to delete the synthetic catalog.")
-        if exercises is not None and exercises < 0:
-            raise CommandError("--exercises must be 0 or more.")
-        with transaction.atomic():
-            if clear:
-                deleted = clear_synthetic()
-                if verbosity:
-                    self.stdout.write(f"Deleted {deleted} synthetic rows.")
-            if exercises is not None:
-                if any(model.objects.filter(is_synthetic=True).exists() for model in SYNTHETIC_MODELS):
-                    raise CommandError(
-                        "The database already holds synthetic records; add --clear to replace them."
-                    )
-                show_progress = verbosity > 0 and sys.stderr.isatty()
-                counts = Generator(exercises=exercises, seed=seed, progress=show_progress).run()
-                if verbosity:
-                    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
-                    self.stdout.write(self.style.SUCCESS(f"Wrote a synthetic catalog: {summary}."))
+class AlreadyThere(Exception):
+    """The database holds a synthetic catalog already."""
 
 
-def delete_rows(queryset):
-    """Delete the rows of `queryset` in one statement, without loading them or writing history."""
-    model = queryset.model
-    select_sql, params = queryset.values("pk").query.sql_with_params()
-    quote = connection.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({select_sql})", params)
-        return cursor.rowcount
+def generate(exercises, seed=1, progress=False):
+    """Write the catalog in one transaction; returns {kind: count}."""
+    if exercises < 0:
+        raise ValueError("exercises must be 0 or more")
+    with transaction.atomic():
+        if any(model.objects.filter(key__startswith=PREFIX).exists() for model in (Source, ExerciseSeries)):
+            raise AlreadyThere("The database already holds a synthetic catalog (keys starting with syn-).")
+        return Generator(exercises=exercises, seed=seed, progress=progress).run()
 
 
-def clear_synthetic():
-    """Delete every synthetic row, with the citations and links that point at synthetic records.
-
-    Refuses, deleting nothing, when a hand-made record depends on a synthetic one through a
-    protected key (a membership of a synthetic state, a hand-made citation of a synthetic source).
-    """
-    blockers = {
-        "memberships": Membership.objects.filter(is_synthetic=False, state__is_synthetic=True),
-        "summits": Summit.objects.filter(is_synthetic=False, host__is_synthetic=True),
-        "exercises": Exercise.objects.filter(is_synthetic=False, series__is_synthetic=True),
-        "citations": Citation.objects.filter(is_synthetic=False, source__is_synthetic=True),
-    }
-    for name, queryset in blockers.items():
-        count = queryset.count()
-        if count:
-            raise CommandError(
-                f"{count} hand-made {name} refer to synthetic records; change them before --clear."
-            )
-    deleted = 0
-    for model in (State, Membership, Summit, ExerciseSeries, Exercise, Crisis, Milestone):
-        synthetic_ids = model.objects.filter(is_synthetic=True).values("pk")
-        content_type = ContentType.objects.get_for_model(model)
-        deleted += delete_rows(
-            Citation.objects.filter(content_type=content_type, object_id__in=synthetic_ids)
-        )
-    for model in SYNTHETIC_MODELS:
-        for field in model._meta.many_to_many:
-            through = field.remote_field.through
-            owner = field.m2m_field_name()
-            target = field.m2m_reverse_field_name()
-            links = through.objects.filter(
-                Q(**{f"{owner}__is_synthetic": True}) | Q(**{f"{target}__is_synthetic": True})
-            )
-            deleted += delete_rows(links)
-    for model in SYNTHETIC_MODELS:
-        deleted += delete_rows(model.objects.filter(is_synthetic=True))
-    return deleted
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--exercises", type=int, required=True, metavar="N")
+    parser.add_argument("--seed", type=int, default=1)
+    options = parser.parse_args()
+    try:
+        counts = generate(options.exercises, options.seed, progress=sys.stderr.isatty())
+    except (AlreadyThere, ValueError) as error:
+        sys.exit(str(error))
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    print(f"Wrote a synthetic catalog: {summary}.")
 
 
 class Generator:
@@ -262,7 +210,6 @@ class Generator:
                         quote=self.text(SENTENCES_ZH, self.random.randint(1, 2)),
                         field=field,
                         section=f"§{self.random.randint(1, 20)}",
-                        is_synthetic=True,
                     )
                 )
         self.flush_citations()
@@ -298,13 +245,12 @@ class Generator:
             _place_zh, place_en = self.random.choice(PLACES)
             sources.append(
                 Source(
-                    key=f"syn-source-{index:04d}",
+                    key=f"{PREFIX}source-{index:04d}",
                     kind=self.random.choice(SourceKind.values),
                     title=f"Synthetic report {index} on collective security ({year})",
                     publisher=f"{place_en} Gazette",
                     published=self.partial_date(year)[0],
                     language=self.random.choice(SourceLanguage.values),
-                    is_synthetic=True,
                 )
             )
         Source.objects.bulk_create(sources, batch_size=BATCH_SIZE)
@@ -323,8 +269,9 @@ class Generator:
                 name_zh = str(countries.name(code))
             with translation.override("en"):
                 name_en = str(countries.name(code))
-            new.append(State(code=code, name_zh=name_zh, name_en=name_en, is_synthetic=True))
+            new.append(State(code=code, name_zh=name_zh, name_en=name_en))
         State.objects.bulk_create(new, batch_size=BATCH_SIZE)
+        self.new_states = {state.code.code for state in new}
         if new:
             self.cite(new)
         states = {**existing, **{state.code.code: state for state in new}}
@@ -335,7 +282,7 @@ class Generator:
         then member (the core states), some of them ended."""
         memberships = []
         for code, state in self.states.items():
-            if not state.is_synthetic:
+            if code not in self.new_states:
                 continue  # hand-made states keep the memberships editors gave them
             year = self.random.randint(1992, 2005)
             roles = (
@@ -348,12 +295,11 @@ class Generator:
                 ended = number == 1 or self.random.random() < 0.3
                 memberships.append(
                     Membership(
-                        key=f"syn-{code.lower()}-{role.replace('_', '-')}-{number}",
+                        key=f"{PREFIX}{code.lower()}-{role.replace('_', '-')}-{number}",
                         state=state,
                         role=role,
                         start=self.partial_date(year)[0],
                         end=str(end_year) if ended else "",
-                        is_synthetic=True,
                     )
                 )
                 year = end_year + 1
@@ -370,13 +316,12 @@ class Generator:
             )
             series.append(
                 ExerciseSeries(
-                    key=f"syn-series-{index:03d}",
+                    key=f"{PREFIX}series-{index:03d}",
                     name_zh=f"{place_zh}{name_zh}",
                     name_en=f"{name_en} {place_en}",
                     first_year=self.random.randint(FIRST_YEAR, LAST_YEAR),
                     frequency_zh="每年",
                     frequency_en="yearly",
-                    is_synthetic=True,
                 )
             )
         self.write(ExerciseSeries, series)
@@ -400,7 +345,7 @@ class Generator:
                 sentences = self.random.randint(2, 4)
                 exercises.append(
                     Exercise(
-                        key=f"syn-exercise-{number:06d}",
+                        key=f"{PREFIX}exercise-{number:06d}",
                         name_zh=f"{name_zh}-{year}（{number}）",
                         name_en=f"{name_en}-{year} ({number})",
                         description_zh=self.text(SENTENCES_ZH, sentences),
@@ -412,7 +357,6 @@ class Generator:
                         aircraft=self.random.randint(2, 80) if self.random.random() < 0.5 else None,
                         purpose_zh=purpose_zh,
                         purpose_en=purpose_en,
-                        is_synthetic=True,
                     )
                 )
                 joined = self.pick_states((2, 5), (0, 2))
@@ -435,7 +379,7 @@ class Generator:
                 absent = absent[: self.random.randint(0, min(1, len(absent)))]
                 summits.append(
                     Summit(
-                        key=f"syn-summit-{number:05d}",
+                        key=f"{PREFIX}summit-{number:05d}",
                         name_zh=f"{city_zh}峰会（{year}，{number}）",
                         name_en=f"{city_en} summit ({year}, {number})",
                         description_zh=self.text(SENTENCES_ZH, 2),
@@ -446,7 +390,6 @@ class Generator:
                         city_zh=city_zh,
                         city_en=city_en,
                         host=attending[0],
-                        is_synthetic=True,
                     )
                 )
                 participants += [(index, state) for state in attending]
@@ -466,7 +409,7 @@ class Generator:
                 states = self.pick_states((1, 2), (0, 1))
                 crises.append(
                     Crisis(
-                        key=f"syn-crisis-{number:05d}",
+                        key=f"{PREFIX}crisis-{number:05d}",
                         name_zh=f"危机{number}（{year}）",
                         name_en=f"Crisis {number} ({year})",
                         description_zh=self.text(SENTENCES_ZH, 2),
@@ -477,7 +420,6 @@ class Generator:
                         troops_deployed=(
                             self.random.randint(100, 3_000) if response == Response.DEPLOYED else None
                         ),
-                        is_synthetic=True,
                     )
                 )
                 involved += [(index, state) for state in states]
@@ -486,3 +428,7 @@ class Generator:
             self.write(Crisis, crises, [("states", involved), ("requested_by", requesters)])
             self.bar.update(len(crises))
         return count
+
+
+if __name__ == "__main__":
+    main()
