@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.contrib.contenttypes.admin import GenericStackedInline
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
@@ -23,6 +24,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from .forms import CatalogExportForm, CatalogImportForm, CitationForm, citation_form_for
 from .images import DISPLAY_SIZE, EMBLEM_SIZE, THUMBNAIL_SIZE, CleanImageField
 from .models import (
+    CITABLE_MODELS,
     Citation,
     Crisis,
     Exercise,
@@ -35,8 +37,8 @@ from .models import (
     State,
     Summit,
 )
-from .resources import RESOURCE_FOR_MODEL
-from .spreadsheets import FORMATS, UnreadableFile
+from .resources import RESOURCE_FOR_MODEL, CitationResource
+from .spreadsheets import FORMATS, XLSX, UnreadableFile
 
 admin.site.site_header = _("CSTO catalog administration")
 admin.site.site_title = _("CSTO catalog")
@@ -123,6 +125,31 @@ class SpreadsheetMixin(ImportExportMixin):
         else:
             message = _("This file cannot be read in the format chosen: it is not an xlsx, csv or json file.")
         form.add_error("import_file", message)
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        data.title = RESOURCE_FOR_MODEL[self.model].sheet
+        return data
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        """An xlsx export carries the exported records' citations in a second sheet, as the
+        whole-catalog workbook does, so `import_catalog` reads it back whole; csv and json hold
+        the one sheet."""
+        citable = self.opts.model_name in CITABLE_MODELS and request.user.has_perm("catalog.view_citation")
+        if not isinstance(file_format, XLSX) or not citable:
+            return super().get_export_data(file_format, request, queryset, **kwargs)
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        records = self.get_data_for_export(request, queryset, force_native_type=True, **kwargs)
+        citations = CitationResource().export(
+            queryset=Citation.objects.filter(
+                content_type=ContentType.objects.get_for_model(self.model),
+                object_id__in=queryset.order_by().values("pk"),
+            ),
+            force_native_type=True,
+        )
+        citations.title = CitationResource.sheet
+        return file_format.export_sheets([records, citations])
 
     def process_import(self, request, **kwargs):
         """The library's confirmation step, answering a stale or altered confirmation with a

@@ -559,8 +559,18 @@ class XLSX(base_formats.XLSX):
         return next(iter(read_xlsx(in_stream, only_first=True).values()), tablib.Dataset())
 
     def export_data(self, dataset, **kwargs):
+        return self.export_sheets([dataset])
+
+    def export_sheets(self, datasets):
+        """One workbook of several datasets, a sheet each, named by their titles."""
         buffer = io.BytesIO()
-        write_xlsx(buffer, [((dataset.title or "data")[:31], dataset.headers, map(escape_row, dataset))])
+        write_xlsx(
+            buffer,
+            [
+                ((dataset.title or "data")[:31], dataset.headers, map(escape_row, dataset))
+                for dataset in datasets
+            ],
+        )
         return buffer.getvalue()
 
 

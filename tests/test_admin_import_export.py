@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
@@ -56,9 +57,10 @@ def errors_text(response):
     return re.sub(r"\s+([:.,])", r"\1", " ".join(text.split()))
 
 
-def export(client, model, format):
-    """Post the admin export form with every column ticked, as its default is."""
-    url = reverse(f"admin:catalog_{model}_export")
+def export(client, model, format, query=""):
+    """Post the admin export form with every column ticked, as its default is; `query` is the
+    changelist's filters and search, which the export follows."""
+    url = reverse(f"admin:catalog_{model}_export") + query
     form = client.get(url).context["form"]
     data = {name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)}
     return client.post(url, {**data, "format": format, "resource": "0"})
@@ -403,6 +405,43 @@ def test_exported_xlsx_keeps_numbers_typed(admin_client):
     assert values["troops"] == 4000
     assert values["name_en"] == "'+plus"
     assert values["date"] == "2008-07"
+
+
+def test_xlsx_export_names_its_sheet_and_carries_the_records_citations(admin_client, tmp_path):
+    tass = make_source(key="tass")
+    kept = make_exercise(key="rubezh-2008", troops=4000)
+    other = make_exercise(key="kanal-2009")
+    make_citation(kept, tass, field="troops", quote="4000 servicemen", translation_en="4,000 soldiers")
+    make_citation(other, tass, quote="通道-2009")
+    make_citation(make_state("KZ"), tass, quote="哈萨克斯坦")
+
+    response = export(admin_client, "exercise", XLSX, query="?q=rubezh")  # the list searched
+
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    assert book.sheetnames == ["exercises", "citations"]
+    citations = list(book["citations"].iter_rows(values_only=True))
+    assert [(row[0], row[1], row[4]) for row in citations[1:]] == [
+        ("exercise", "rubezh-2008", "4000 servicemen")
+    ]
+
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(response.content)
+    Citation.objects.all().delete()
+    call_command("import_catalog", str(path), stdout=io.StringIO())
+    assert [(c.record, c.quote, c.translation_en) for c in Citation.objects.all()] == [
+        (kept, "4000 servicemen", "4,000 soldiers")
+    ]
+
+
+def test_csv_export_holds_only_its_own_kind(admin_client):
+    make_citation(make_exercise(key="rubezh-2008"), quote="4000 servicemen")
+
+    rows = list(
+        csv.DictReader(io.StringIO(export(admin_client, "exercise", CSV).content.decode("utf-8-sig")))
+    )
+
+    assert [row["key"] for row in rows] == ["rubezh-2008"]
+    assert "quote" not in rows[0]
 
 
 def test_citation_export_names_records_by_kind_and_key(admin_client):
