@@ -3,7 +3,8 @@
 1. Builds a synthetic catalog of 100,000 exercises (bench/generate.py) in a throwaway SQLite
    database, bench-data/bench.sqlite3.
 2. Serves it under gunicorn with production settings (plus the bench-only hello view) and loads
-   each page with wrk: 8 connections, 15 s per URL, after a 2 s warm-up.
+   each page with wrk: 8 connections (one for the pages with the cache off), 15 s per URL, after a
+   2 s warm-up.
 3. Serves the same database with Datasette (pinned, in its own venv under bench-data/), once with
    its defaults and once with `--setting suggest_facets off`, and loads its equivalent pages.
 4. Times the whole-catalog export and a 10,000-row exercises import outside the server.
@@ -82,6 +83,8 @@ KIND_PAGES = {
     "crisis_list": ("crises", "/crises/"),
     "source_list": ("sources", "/sources/"),
     "milestone_list": ("milestones", "/milestones/"),
+    "series_list": ("exercise series", "/exercises/series/"),
+    "organization": ("the organization itself", "/organization/"),
     "list_sorted": ("exercises by troops, page 2", "/exercises/?sort=-troops&page=2"),
     "state_page": ("state page", "/states/KZ/"),
     "timeline": ("timeline, first years", "/timeline/"),
@@ -178,8 +181,9 @@ def generate_command(exercises, seed):
     return [sys.executable, "bench/generate.py", "--exercises", str(exercises), "--seed", str(seed)]
 
 
-def site_environment(database=DATABASE):
+def site_environment(database=None):
     """What production would set; DEBUG stays off, so these are the production settings."""
+    database = database or DATABASE
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -394,11 +398,11 @@ def log_result(path, result, rounds=""):
     )
 
 
-def load(port, path, duration, *, idle_path, content_type="text/html"):
+def load(port, path, duration, *, idle_path, content_type="text/html", connections=CONNECTIONS):
     skipped = warm_up(port, path, idle_path=idle_path, content_type=content_type)
     if skipped:
         return skipped
-    result = {"url": path, **wrk(port, path, duration)}
+    result = {"url": path, **wrk(port, path, duration, connections)}
     settle(port, idle_path)
     if not result["requests"]:
         return not_measured(path, duration)
@@ -406,7 +410,7 @@ def load(port, path, duration, *, idle_path, content_type="text/html"):
     return result
 
 
-def load_pair(port, paths, duration, *, idle_path):
+def load_pair(port, paths, duration, *, idle_path, connections=CONNECTIONS):
     """Each of `paths` loaded in turn, PAIR_ROUNDS times, for `duration` seconds each in all:
     requests and bytes summed over the rounds, p50 the median of the rounds', p99 the highest."""
     results = {path: warm_up(port, path, idle_path=idle_path) for path in paths}
@@ -415,7 +419,7 @@ def load_pair(port, paths, duration, *, idle_path):
     seconds = max(1, round(duration / PAIR_ROUNDS))
     for _ in range(PAIR_ROUNDS):
         for path in measured:
-            rounds[path].append(wrk(port, path, seconds))
+            rounds[path].append(wrk(port, path, seconds, connections))
             settle(port, idle_path)
     for path, runs in rounds.items():
         requests = sum(run["requests"] for run in runs)
@@ -607,18 +611,25 @@ def bench_site(duration, page_cache=True, database_url=None):
         f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers, "
         f"page cache {'on' if page_cache else 'off'}"
     )
+    # Cold pages are asked for one at a time, as a reader's first visit would be: their p50 is the
+    # time one page takes, not a queue of eight; warm pages under eight connections.
+    connections = CONNECTIONS if page_cache else 1
     with server(command, env=env, port=port, ready_path=HELLO_URL, name="gunicorn") as master:
         results["hello"] = load(port, HELLO_URL, duration, idle_path=HELLO_URL, content_type="text/plain")
-        results["filtered"] = load(port, FILTERED_LIST_URL, duration, idle_path=HELLO_URL)
-        results["list"], results["deep"] = load_pair(
-            port, (LIST_URL, LIST_DEEP_URL), duration, idle_path=HELLO_URL
+        results["filtered"] = load(
+            port, FILTERED_LIST_URL, duration, idle_path=HELLO_URL, connections=connections
         )
-        results["detail"] = load(port, DETAIL_URL, duration, idle_path=HELLO_URL)
-        results["home"] = load(port, HOME_URL, duration, idle_path=HELLO_URL)
+        results["list"], results["deep"] = load_pair(
+            port, (LIST_URL, LIST_DEEP_URL), duration, idle_path=HELLO_URL, connections=connections
+        )
+        results["detail"] = load(port, DETAIL_URL, duration, idle_path=HELLO_URL, connections=connections)
+        results["home"] = load(port, HOME_URL, duration, idle_path=HELLO_URL, connections=connections)
         short = max(3, duration // 3)
         for key, (_label, path) in kind_urls().items():
             content_type = KIND_CONTENT_TYPES.get(key, "text/html")
-            results[key] = load(port, path, short, idle_path=HELLO_URL, content_type=content_type)
+            results[key] = load(
+                port, path, short, idle_path=HELLO_URL, content_type=content_type, connections=connections
+            )
         if not page_cache or database_url:
             return results  # downloads are never cached: measured once, in the SQLite run with the cache
         workers = worker_pids(master.pid)
@@ -1165,6 +1176,45 @@ def write_results(text):
     DOC.write_text(document)
 
 
+def cold_pages_at(exercises, reuse):
+    """Every kind of page, cache off, asked for alone three times at `exercises` exercises: the
+    slowest answer of each. The database is its own (bench-data/bench-N.sqlite3)."""
+    global DATABASE
+    DATABASE = DATA / f"bench-{exercises}.sqlite3"
+    build_database(exercises, reuse)
+    env = {**site_environment(), "DJANGO_PAGE_CACHE_SECONDS": "0"}
+    run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
+    port = free_port()
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "cstosite.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+    pages = {"filtered": FILTERED_LIST_URL, "list": LIST_URL, "detail": DETAIL_URL, "home": HOME_URL}
+    pages |= {key: path for key, (_label, path) in kind_urls().items()}
+    pages["deep"] = f"/exercises/?sort=date&page={exercises // PAGE_SIZE}"
+    rows = []
+    with server(command, env=env, port=port, ready_path=HELLO_URL, name="gunicorn-cold", deadline=300):
+        for key, path in pages.items():
+            times, size, status = [], 0, None
+            for _ in range(3):
+                begun = time.perf_counter()
+                status, _headers, body = get(port, path, timeout=120)
+                times.append((time.perf_counter() - begun) * 1000)
+                size = len(body)
+            rows.append((key, path, status, max(times), size))
+            log(f"  {path}: HTTP {status}, slowest {max(times):.0f} ms, {size / 1024:.0f} KB")
+    slowest = max(rows, key=lambda row: row[3])
+    log(
+        f"\n{exercises:,} exercises: slowest page {slowest[1]} at {slowest[3]:.0f} ms "
+        "(target: none over 1,000 ms)"
+    )
+    log("\n| page | URL | HTTP | slowest of 3, ms | KB (first 64) |\n| --- | --- | ---: | ---: | ---: |")
+    for key, path, status, ms, size in rows:
+        log(f"| {key} | `{path}` | {status} | {ms:.0f} | {size / 1024:.0f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -1172,6 +1222,13 @@ def main():
     )
     parser.add_argument("--reuse-db", action="store_true", help="keep bench-data/bench.sqlite3 if it exists")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument(
+        "--cold-pages-at",
+        type=int,
+        metavar="EXERCISES",
+        help="a one-off run: build a catalog of this many exercises in its own database and time one cold "
+        "request of every kind of page (the slowest of three), nothing else",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if not shutil.which(tool):
@@ -1186,6 +1243,9 @@ def main():
     os.sched_setaffinity(0, {int(CLIENT_CPU)})  # this script and what it starts, unless pinned elsewhere
     started = time.monotonic()
     DATA.mkdir(exist_ok=True)
+    if args.cold_pages_at:
+        cold_pages_at(args.cold_pages_at, args.reuse_db)
+        return
 
     build = build_database(EXERCISES, args.reuse_db)
     urls = datasette_urls()
