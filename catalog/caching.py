@@ -39,8 +39,7 @@ def normalized_query(view_class, query):
         values = sorted(set(values)) if name in lists else values[-1:]
         if values and values != [defaults.get(name)]:
             normalized.setlist(name, values)
-    normalized._mutable = False
-    return normalized
+    return QueryDict(normalized.urlencode())  # read-only, as request.GET is
 
 
 def cache_key(version, request):

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from django import forms
 from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection, models
 from django.db.models import Case, Count, Prefetch, Q, When
 from django.db.models.functions import Left
@@ -201,7 +201,7 @@ class IdFirstPaginator(Paginator):
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        return Page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
 class CatalogListView(ListView):
