@@ -6,6 +6,7 @@ from django.utils.safestring import SafeString
 
 from catalog.models import Citation, Exercise, Summit
 from catalog.resources import CitationResource, ExerciseResource, SummitResource
+from catalog.resources.kinds import CrisisResource
 from catalog.resources.workbook import export_rows
 from catalog.spreadsheets import escape_formula, escape_row, unescape_formula
 from tests.factories import make_exercise, make_state
@@ -63,6 +64,32 @@ def test_states_are_looked_up_once_per_import_not_per_row(django_assert_max_num_
     state_reads = [q for q in queries if 'FROM "catalog_state"' in q["sql"] and "INNER JOIN" not in q["sql"]]
     assert len(state_reads) == 1
     assert Exercise.objects.filter(key__startswith="f-").count() == 30
+
+
+@pytest.mark.parametrize(
+    ("response", "troops", "errors"),
+    [
+        ("declined", "2030", {"__all__": ["Troops deployed needs the response 'forces deployed'."]}),
+        ("deployed", "2030", {}),
+    ],
+)
+def test_a_rule_between_two_columns_is_checked_by_the_database_constraint(response, troops, errors):
+    with translation.override("en"):
+        result = import_rows(
+            CrisisResource(),
+            ["key", "name_zh", "name_en", "start", "end", "response", "troops_deployed"],
+            ("kz-2022", "哈萨克斯坦", "Kazakhstan", "2022-01", "2021-12", response, troops),
+            dry_run=True,
+        )
+
+    found = {
+        column: sorted(str(message) for message in messages)
+        for row in result.invalid_rows
+        for column, messages in row.error_dict.items()
+    }
+    assert found == {
+        "__all__": sorted([*errors.get("__all__", []), "The end date is before the start date."])
+    }
 
 
 def test_a_summit_state_both_present_and_absent_is_refused_like_in_the_admin_form():

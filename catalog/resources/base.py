@@ -2,10 +2,12 @@
 formula escaping, history reason and user, and the delete permission of the importing user."""
 
 from collections import Counter
+from functools import cached_property
 
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import connections, models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from import_export import fields, resources, widgets
@@ -118,9 +120,6 @@ class CatalogResource(resources.ModelResource):
     def get_display_name(cls):
         return cls._meta.model._meta.verbose_name_plural.capitalize()
 
-    def get_export_order(self):
-        return tuple(name for name in super().get_export_order() if name != DELETE_COLUMN)
-
     def get_export_fields(self, selected_fields=None):
         fields = super().get_export_fields(selected_fields)
         return [field for field in fields if field.column_name != DELETE_COLUMN]
@@ -164,9 +163,6 @@ class CatalogResource(resources.ModelResource):
         for index, row in enumerate(dataset):
             dataset[index] = [unescape_formula(value) for value in row]
 
-    def column_names(self):
-        return [field.column_name for field in self.get_import_fields()]
-
     def file_problems(self, dataset, user):
         model = self._meta.model
         if not (may(user, "add", model) and may(user, "change", model)):
@@ -176,7 +172,7 @@ class CatalogResource(resources.ModelResource):
             return [gettext("The file is empty: it has no rows under the header.")]
         if len(dataset) > max_rows():
             return [too_many_rows(max_rows())]
-        expected = self.column_names()
+        expected = [field.column_name for field in self.get_import_fields()]
         listed = {"expected": ", ".join(expected)}
         problems = []
         missing = [column for column in self.required_columns if column not in headers]
@@ -243,12 +239,16 @@ class CatalogResource(resources.ModelResource):
         return {}
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        """The library's `full_clean()`, its messages keyed by column. The fields rows are
-        matched on are left out of the uniqueness check: the instance loader looked every key
-        of the file up, and a key repeated in the file is refused before any row."""
-        errors = {}
+        """Django's `full_clean()`, its messages keyed by column. Rows' match keys are left out
+        of the uniqueness check (the loader looked them all up; repeats are refused before any
+        row); constraints are checked with only the fields they read, not the whole row."""
+        errors = dict(import_validation_errors or {})
         try:
-            super().validate_instance(instance, import_validation_errors, validate_unique=False)
+            instance.full_clean(exclude=set(errors), validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            instance.validate_constraints(exclude=set(errors) | self.unconstrained_fields)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if validate_unique:
@@ -260,6 +260,13 @@ class CatalogResource(resources.ModelResource):
         if errors:
             columns = {field.attribute: field.column_name for field in self.fields.values()}
             raise ValidationError({columns.get(name, name): value for name, value in errors.items()})
+
+    @cached_property
+    def unconstrained_fields(self):
+        """The model's fields that none of its constraints (check or unique) reads."""
+        opts = self._meta.model._meta
+        read = [getattr(c, "fields", None) or Q(c.condition).referenced_base_fields for c in opts.constraints]
+        return {field.name for field in opts.concrete_fields} - set().union(*read)
 
     def for_delete(self, row, instance):
         return DELETE_COLUMN in row and bool(self.fields[DELETE_COLUMN].clean(row))

@@ -108,11 +108,8 @@ def import_catalog(sheets, *, file_name, dry_run=False, user=None, progress=None
                 user=user,
                 progress=progress,
             )
-            reports.append(
-                SheetReport(
-                    resource_class.sheet, dict(result.totals), errors_of(resource_class.sheet, result)
-                )
-            )
+            errors = errors_of(resource_class.sheet, result)
+            reports.append(SheetReport(resource_class.sheet, dict(result.totals), errors))
         if dry_run or any(report.errors for report in reports):
             transaction.set_rollback(True)
     return reports
