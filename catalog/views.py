@@ -1045,18 +1045,20 @@ class TimelineView(TemplateView):
                 ),
                 ("membership", within_years(memberships, "end"), "end", _("%(state)s: %(role)s period ends")),
             ]
+        # A state's records are read from the link tables' (state, record) indexes, as the lists
+        # read them: joining both link tables under one OR lets PostgreSQL pick a plan that
+        # compares every record with every link.
+        linked = filters.linked_to_states
         dated = (
-            ("summit", Summit, "date", Q(host__in=states) | Q(participants__in=states)),
-            ("exercise", Exercise, "date", Q(hosts__in=states) | Q(participants__in=states)),
-            ("crisis", Crisis, "start", Q(states__in=states)),
-            ("milestone", Milestone, "date", Q(states__in=states)),
+            ("summit", Summit, "date", Q(host__in=states) | linked(states, Summit.participants)),
+            ("exercise", Exercise, "date", linked(states, Exercise.hosts, Exercise.participants)),
+            ("crisis", Crisis, "start", linked(states, Crisis.states)),
+            ("milestone", Milestone, "date", linked(states, Milestone.states)),
         )
         for kind, model, date_field, by_state in dated:
             if kind not in kinds:
                 continue
-            records = model.objects.all()
-            if states:
-                records = records.filter(pk__in=model.objects.filter(by_state).values("pk"))
+            records = model.objects.filter(by_state) if states else model.objects.all()
             sources.append((kind, within_years(records, date_field), date_field, None))
         return sources
 
