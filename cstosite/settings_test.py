@@ -31,3 +31,8 @@ PUBLIC_FETCH_MODE = FETCH_RAISE
 
 # Facet counts are not given up on a busy test machine: the tests of the time limit set their own.
 PUBLIC_FACET_TIME_LIMIT_MS = 60_000
+
+# On PostgreSQL no statement of the suite may run for minutes: a plan gone wrong fails its test
+# instead of stalling the run.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c statement_timeout=120000"  # noqa: F405
