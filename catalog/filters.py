@@ -43,6 +43,7 @@ from .models import (
     Summit,
     SummitKind,
 )
+from .templatetags.catalog_tags import clause_separator, list_separator
 
 # Text inputs with a numeric keyboard: a number input would hide a mistyped value ("20l0")
 # from the reader while its error is shown.
@@ -281,9 +282,7 @@ class CatalogFilterSet(django_filters.FilterSet):
         for name, phrase in self.state_phrases():
             states = data.get(name)
             if states:
-                phrases.append(
-                    phrase % {"states": self.list_separator().join(str(state) for state in states)}
-                )
+                phrases.append(phrase % {"states": list_separator().join(str(state) for state in states)})
         kind = data.get("kind")
         if kind and "kind" in self.filters:
             label = dict(self.filters["kind"].extra.get("choices") or self.kind_choices()).get(kind, kind)
@@ -308,11 +307,7 @@ class CatalogFilterSet(django_filters.FilterSet):
     def heading(self, count):
         words = self.noun(count) % {"count": count}
         phrases = self.describe()
-        separator = ", " if self.language().startswith("en") else "，"
-        return separator.join([words, *phrases])
-
-    def list_separator(self):
-        return ", " if self.language().startswith("en") else "、"
+        return clause_separator().join([words, *phrases])
 
     @staticmethod
     def language():
@@ -490,16 +485,23 @@ class CatalogFilterSet(django_filters.FilterSet):
         return self.queryset.model.objects.filter(within("pk"))
 
 
+def linked_ids(states, relation):
+    """The ids of the records linked to any of `states` through `relation` (a many-to-many
+    descriptor such as `Exercise.hosts`), read from its link table's (state, record) index."""
+    return (
+        relation.through.objects.filter(state__in=states)
+        .order_by()
+        .values(f"{relation.field.m2m_field_name()}_id")
+    )
+
+
 def linked_to_states(states, *relations):
     """The records linked to any of `states` through any of `relations` (many-to-many
     descriptors such as `Exercise.hosts`).
 
     The ids are read from each link table's (state, record) index, once per query, instead of
     looking up the links of every record the other filters leave in (see migration 0006)."""
-    ids = [
-        relation.through.objects.filter(state__in=states).values(f"{relation.field.m2m_field_name()}_id")
-        for relation in relations
-    ]
+    ids = [linked_ids(states, relation) for relation in relations]
     # Compared without an index, so SQLite walks the index of the other filters or of the sort
     # and checks each row against the list: it would otherwise read the listed rows one by one
     # and sort them all to show a page of 50.

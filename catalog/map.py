@@ -50,14 +50,20 @@ def map_day(year, as_of):
     return datetime.date(year, 12, 31)
 
 
+def periods_by_state(memberships):
+    """{state id: [its periods]} of a list of membership periods."""
+    by_state = {}
+    for membership in memberships:
+        by_state.setdefault(membership.state_id, []).append(membership)
+    return by_state
+
+
 def map_states(memberships, day):
     """One entry per state that has a shape and at least one membership period, in name order."""
     shapes = region()["shapes"]
-    by_state = {}
-    for membership in memberships:
-        by_state.setdefault(membership.state.pk, (membership.state, []))[1].append(membership)
     entries = []
-    for state, periods in by_state.values():
+    for periods in periods_by_state(memberships).values():
+        state = periods[0].state
         path = shapes.get(state.code.code)
         if not path:
             continue

@@ -23,11 +23,9 @@ from simple_history.models import HistoricalRecords
 from .dates import PartialDate, PartialDateField
 
 
-def localized(instance, field):
-    """`field` in the active language (`name` -> `name_en` or `name_zh`), else the other one."""
-    language = translation.get_language() or "zh-hans"
-    first, second = ("en", "zh") if language.startswith("en") else ("zh", "en")
-    return getattr(instance, f"{field}_{first}") or getattr(instance, f"{field}_{second}")
+def reading_english():
+    """Whether the reader's language is English; the site's other language is Chinese."""
+    return (translation.get_language() or "zh-hans").startswith("en")
 
 
 LANGUAGE_TAGS = {"en": "en", "zh": "zh-Hans"}
@@ -36,13 +34,17 @@ LANGUAGE_TAGS = {"en": "en", "zh": "zh-Hans"}
 def reader_language_text(instance, field):
     """(text, language tag): `field` in the active language with tag "", or, when only the other
     language has it, that text with its language tag, so a page can mark it as such."""
-    language = translation.get_language() or "zh-hans"
-    first, second = ("en", "zh") if language.startswith("en") else ("zh", "en")
+    first, second = ("en", "zh") if reading_english() else ("zh", "en")
     own = getattr(instance, f"{field}_{first}")
     if own:
         return own, ""
     other = getattr(instance, f"{field}_{second}")
     return (other, LANGUAGE_TAGS[second]) if other else ("", "")
+
+
+def localized(instance, field):
+    """`field` in the active language (`name` -> `name_en` or `name_zh`), else the other one."""
+    return reader_language_text(instance, field)[0]
 
 
 def end_not_before_start(start, end, name):

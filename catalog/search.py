@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.utils import translation
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
@@ -25,6 +24,7 @@ from .models import (
     Source,
     State,
     Summit,
+    reading_english,
 )
 
 MAX_QUERY_LENGTH = 100
@@ -124,7 +124,7 @@ def snippet(record, fields, query):
 
 def reader_language_first(fields):
     """`fields` with the other language's versions (`_zh` on English pages) moved to the end."""
-    other = "_zh" if (translation.get_language() or "").startswith("en") else "_en"
+    other = "_zh" if reading_english() else "_en"
     return sorted(fields, key=lambda field: field.endswith(other))
 
 

@@ -33,7 +33,7 @@ from django_filters import MultipleChoiceFilter
 from . import downloads, filters, search
 from .checks import quote_agrees
 from .dates import PartialDateField, format_partial_date, year_upper_bound
-from .map import role_on
+from .map import periods_by_state, role_on
 from .models import (
     Citation,
     Crisis,
@@ -558,14 +558,9 @@ class StateDetailView(CatalogDetailView):
         state, code = self.object, self.object.code.code
 
         def linked(*relations, hosted_by=None):
-            ids = [
-                relation.through.objects.filter(state=state)
-                .order_by()
-                .values_list(f"{relation.field.m2m_field_name()}_id", flat=True)
-                for relation in relations
-            ]
+            ids = [filters.linked_ids([state], relation) for relation in relations]
             if hosted_by is not None:
-                ids.append(hosted_by.objects.filter(host=state).order_by().values_list("pk", flat=True))
+                ids.append(hosted_by.objects.filter(host=state).order_by().values("pk"))
             return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
 
         return (
@@ -827,8 +822,8 @@ class HomeView(TemplateView):
         as_of = newest_source_date()
         memberships = list(Membership.objects.public().order_by("state__name_en", "start", "pk"))
         holding = defaultdict(set)  # role -> states holding it on the as-of day
-        for state_pk, group in groupby_state(memberships):
-            current = role_on(group, as_of)
+        for state_pk, periods in periods_by_state(memberships).items():
+            current = role_on(periods, as_of)
             if current is not None:
                 holding[current.role].add(state_pk)
         context.update(
@@ -844,14 +839,6 @@ class HomeView(TemplateView):
             latest_summits=Summit.objects.public().order_by("-date", "-pk")[:5],
         )
         return context
-
-
-def groupby_state(memberships):
-    """(state id, [its periods]) for a list of periods."""
-    groups = defaultdict(list)
-    for membership in memberships:
-        groups[membership.state_id].append(membership)
-    return groups.items()
 
 
 class SearchView(TemplateView):

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from catalog.dates import PartialDate, format_partial_date
-from catalog.models import reader_language_text
+from catalog.models import reader_language_text, reading_english
 
 register = template.Library()
 
@@ -187,7 +187,7 @@ def reader_text(instance, field):
 @register.simple_tag
 def list_separator():
     """Between the items of a list in running text: ", " in English, "、" in Chinese."""
-    return ", " if (translation.get_language() or "").startswith("en") else "、"
+    return ", " if reading_english() else "、"
 
 
 @register.filter
@@ -234,4 +234,4 @@ def member_map(context, memberships, as_of):
 @register.simple_tag
 def clause_separator():
     """Between the parts of a reference: ", " in English, "，" in Chinese."""
-    return ", " if (translation.get_language() or "").startswith("en") else "，"
+    return ", " if reading_english() else "，"
