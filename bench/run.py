@@ -181,6 +181,14 @@ def generate_command(exercises, seed):
     return [sys.executable, "bench/generate.py", "--exercises", str(exercises), "--seed", str(seed)]
 
 
+def gunicorn_command(port):
+    """Our site under gunicorn on `port`, as every run of the harness serves it."""
+    return [
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "cstosite.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(GUNICORN_WORKERS), "--error-logfile", "-",
+    ]  # fmt: skip
+
+
 def site_environment(database=None):
     """What production would set; DEBUG stays off, so these are the production settings."""
     database = database or DATABASE
@@ -601,10 +609,7 @@ def bench_site(duration, page_cache=True, database_url=None):
         env["DJANGO_PAGE_CACHE_SECONDS"] = "0"  # a timeout of 0 stores nothing
     run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
     port = free_port()
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "cstosite.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(GUNICORN_WORKERS), "--error-logfile", "-",
-    ]  # fmt: skip
+    command = gunicorn_command(port)
     shown = " ".join(["taskset -c", SERVER_CPU, "gunicorn", *command[1:]])
     results = {"gunicorn_command": shown.replace(str(port), "PORT")}
     log(
@@ -1185,12 +1190,7 @@ def cold_pages_at(exercises, reuse):
     env = {**site_environment(), "DJANGO_PAGE_CACHE_SECONDS": "0"}
     run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
     port = free_port()
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "cstosite.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
+    command = gunicorn_command(port)
     pages = {"filtered": FILTERED_LIST_URL, "list": LIST_URL, "detail": DETAIL_URL, "home": HOME_URL}
     pages |= {key: path for key, (_label, path) in kind_urls().items()}
     pages["deep"] = f"/exercises/?sort=date&page={exercises // PAGE_SIZE}"
