@@ -148,33 +148,100 @@ def role_stated(quote):
     return None
 
 
-_ENGLISH_MONTHS = "|".join(calendar.month_name[1:])
-_DESCRIBED_DATES = (
-    # (pattern, groups as year, month, day)
-    (re.compile(r"(?<!\d)(\d{4}) ?年 ?(\d{1,2}) ?月 ?(\d{1,2}) ?日"), ("y", "m", "d")),
-    (re.compile(r"(?<!\d)(\d{4}) ?年 ?(\d{1,2}) ?月"), ("y", "m")),
-    (re.compile(rf"(?<!\d)(\d{{1,2}}) ({_ENGLISH_MONTHS}) (\d{{4}})(?!\d)"), ("d", "m", "y")),
-    (re.compile(rf"({_ENGLISH_MONTHS}) (\d{{4}})(?!\d)"), ("m", "y")),
+# --- What a text states ------------------------------------------------------------------------
+# The checks above turned round: the dates and numbers a text writes, read once for both uses:
+# what a description claims (check_catalog), and the values several quotes give for one field.
+
+_MONTHS = "|".join(rf"{calendar.month_name[m]}|{calendar.month_abbr[m]}" for m in range(1, 13))
+_MONTH_NUMBER = {
+    name.lower(): number
+    for number in range(1, 13)
+    for name in (calendar.month_name[number], calendar.month_abbr[number])
+}
+_DATE_PATTERNS = (
+    # 1992年5月15日, 1992 年 5 月, 1992年
+    re.compile(r"(?<!\d)(?P<year>\d{4}) ?年(?: ?(?P<month>\d{1,2}) ?月(?: ?(?P<day>\d{1,2}) ?日)?)?"),
+    # 15 May 1992, May 1992
+    re.compile(rf"(?:(?<!\d)(?P<day>\d{{1,2}}) )?(?P<month>{_MONTHS})\.? (?P<year>\d{{4}})(?!\d)", re.I),
+    # May 15, 1992
+    re.compile(rf"(?P<month>{_MONTHS})\.? (?P<day>\d{{1,2}}),? (?P<year>\d{{4}})(?!\d)", re.I),
+    # a bare year
+    re.compile(r"(?<!\d)(?P<year>(?:1[89]|20)\d\d)(?!\d)"),
 )
-_DESCRIBED_NUMBER = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<!\d)\d+(?!\d)")
+_NUMBER = re.compile(r"(?<![\d,.])(\d{1,3}(?:,\d{3})+|\d+)(?: ?([万萬]))?")
+
+
+def _month(text):
+    if text is None:
+        return None
+    return int(text) if text.isdigit() else _MONTH_NUMBER.get(text.lower().rstrip("."))
+
+
+def date_matches(text):
+    """(start, end, (year, month or None, day or None)) of each date written in `text`, squashed."""
+    covered = set()
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            span = set(range(*match.span()))
+            if span & covered:
+                continue  # the year of a date already read with its month
+            covered |= span
+            groups = match.groupdict()
+            day = groups.get("day")
+            yield (
+                match.start(),
+                match.end(),
+                (int(groups["year"]), _month(groups.get("month")), int(day) if day else None),
+            )
+
+
+def dates_stated(quote):
+    """The partial dates `quote` states, as (year, month or None, day or None)."""
+    return {date for _start, _end, date in date_matches(squash(quote))}
+
+
+def numbers_in(text):
+    """The whole numbers written in `text`, in order: digits, with or without thousands
+    separators, or in 万 form."""
+    return [int(digits.replace(",", "")) * (10000 if wan else 1) for digits, wan in _NUMBER.findall(text)]
+
+
+def numbers_stated(quote):
+    """The whole numbers `quote` states."""
+    return set(numbers_in(squash(quote)))
 
 
 def described_claims(text):
-    """The dates (ISO text) and the numbers written in digits in a description."""
+    """The dates to the month or the day (ISO text) and the numbers written in digits in a
+    description; a bare year counts as a number."""
     text = squash(text)
     dates = []
-    for pattern, parts in _DESCRIBED_DATES:
-        for match in pattern.finditer(text):
-            found = dict(zip(parts, match.groups(), strict=True))
-            month = found["m"]
-            month = int(month) if month.isdigit() else list(calendar.month_name).index(month)
-            value = f"{int(found['y']):04d}-{month:02d}"
-            if "d" in found:
-                value += f"-{int(found['d']):02d}"
-            dates.append(value)
-            text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
-    numbers = [int(match.group().replace(",", "")) for match in _DESCRIBED_NUMBER.finditer(text)]
-    return dates, numbers
+    for start, end, (year, month, day) in sorted(date_matches(text)):
+        if month is None:
+            continue
+        dates.append(f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else ""))
+        text = text[:start] + " " * (end - start) + text[end:]
+    return dates, numbers_in(text)
+
+
+def quote_agrees(quote, value):
+    """Whether `quote` states `value` (a partial date as ISO text, or a whole number), at the
+    precision each gives: `1992年` agrees with `1992-05-15`, `1992年4月` does not.
+
+    None when the quote states no date (no number) at all: it neither agrees nor differs."""
+    if isinstance(value, int):
+        numbers = numbers_stated(quote)
+        return (value in numbers) if numbers else None
+    wanted = PartialDate.parse(value)
+    stated = dates_stated(quote)
+    if not stated:
+        return None
+    return any(
+        year == wanted.year
+        and (month is None or wanted.month is None or month == wanted.month)
+        and (day is None or wanted.day is None or day == wanted.day)
+        for year, month, day in stated
+    )
 
 
 def description_problems(kind, key, record, own):
@@ -334,78 +401,4 @@ def check_catalog():
             )
     return Report(
         records=record_count, citations=len(citations), problems=problems, disagreements=disagreements
-    )
-
-
-# --- What a quote states -------------------------------------------------------------------------
-# The same reading as the checks above, turned round: the dates and numbers a quote states, so
-# that the values several sources give for one field can be compared.
-
-_MONTHS = "|".join(rf"{calendar.month_name[m]}|{calendar.month_abbr[m]}" for m in range(1, 13))
-_MONTH_NUMBER = {
-    name.lower(): number
-    for number in range(1, 13)
-    for name in (calendar.month_name[number], calendar.month_abbr[number])
-}
-_DATE_PATTERNS = (
-    # 1992年5月15日, 1992 年 5 月, 1992年
-    re.compile(r"(?<!\d)(?P<year>\d{4}) ?年(?: ?(?P<month>\d{1,2}) ?月(?: ?(?P<day>\d{1,2}) ?日)?)?"),
-    # 15 May 1992, May 1992
-    re.compile(rf"(?:(?<!\d)(?P<day>\d{{1,2}}) )?(?P<month>{_MONTHS})\.? (?P<year>\d{{4}})(?!\d)", re.I),
-    # May 15, 1992
-    re.compile(rf"(?P<month>{_MONTHS})\.? (?P<day>\d{{1,2}}),? (?P<year>\d{{4}})(?!\d)", re.I),
-    # a bare year
-    re.compile(r"(?<!\d)(?P<year>(?:1[89]|20)\d\d)(?!\d)"),
-)
-_NUMBER = re.compile(r"(?<![\d,.])(\d{1,3}(?:,\d{3})+|\d+)(?: ?([万萬]))?")
-
-
-def _month(text):
-    if text is None:
-        return None
-    return int(text) if text.isdigit() else _MONTH_NUMBER.get(text.lower().rstrip("."))
-
-
-def dates_stated(quote):
-    """The partial dates `quote` states, as (year, month or None, day or None)."""
-    text = squash(quote)
-    found, covered = set(), set()
-    for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            span = set(range(*match.span()))
-            if span & covered:
-                continue  # the year of a date already read with its month
-            covered |= span
-            groups = match.groupdict()
-            day = groups.get("day")
-            found.add((int(groups["year"]), _month(groups.get("month")), int(day) if day else None))
-    return found
-
-
-def numbers_stated(quote):
-    """The whole numbers `quote` states, in digits (with or without thousands separators) or 万 form."""
-    found = set()
-    for digits, wan in _NUMBER.findall(squash(quote)):
-        number = int(digits.replace(",", ""))
-        found.add(number * 10000 if wan else number)
-    return found
-
-
-def quote_agrees(quote, value):
-    """Whether `quote` states `value` (a partial date as ISO text, or a whole number), at the
-    precision each gives: `1992年` agrees with `1992-05-15`, `1992年4月` does not.
-
-    None when the quote states no date (no number) at all: it neither agrees nor differs."""
-    if isinstance(value, int):
-        numbers = numbers_stated(quote)
-        return (value in numbers) if numbers else None
-    wanted = PartialDate.parse(value)
-    stated = dates_stated(quote)
-    if not stated:
-        return None
-    return any(
-        year == wanted.year
-        and (month is None or wanted.month is None or month == wanted.month)
-        and (day is None or wanted.day is None or day == wanted.day)
-        for year, month, day in stated
     )
