@@ -60,6 +60,13 @@ def end_not_before_start(start, end, name):
     )
 
 
+def sort_indexes(model_name, *fields):
+    """An index on each field the list sorts by, with the primary key that ends every ordering:
+    a deep page is a walk along it (PostgreSQL otherwise sorts the whole table); its first column
+    serves the filters on that field too."""
+    return [models.Index(fields=[field, "id"], name=f"{model_name}_{field}_sort") for field in fields]
+
+
 def valid_choice(field, choices, name, message):
     """A constraint: `field` holds one of `choices` (choices alone do not constrain the database)."""
     return models.CheckConstraint(
@@ -408,7 +415,7 @@ class SummitKind(models.TextChoices):
 
 class Summit(BilingualRecord):
     kind = models.CharField(_("kind"), max_length=20, choices=SummitKind, default=SummitKind.REGULAR)
-    date = PartialDateField(_("date"), db_index=True)
+    date = PartialDateField(_("date"))
     end_date = PartialDateField(_("last day"), blank=True)
     city_zh = models.CharField(_("city (Chinese)"), max_length=100, blank=True)
     city_en = models.CharField(_("city (English)"), max_length=100, blank=True)
@@ -442,6 +449,7 @@ class Summit(BilingualRecord):
 
     class Meta:
         ordering = ["date", "key"]
+        indexes = sort_indexes("summit", "date")
         verbose_name = _("summit")
         verbose_name_plural = _("summits")
         constraints = [
@@ -501,7 +509,7 @@ class Exercise(BilingualRecord):
         related_name="exercises",
         verbose_name=_("series"),
     )
-    date = PartialDateField(_("date"), db_index=True)
+    date = PartialDateField(_("date"))
     end_date = PartialDateField(_("last day"), blank=True)
     hosts = models.ManyToManyField(
         State,
@@ -515,7 +523,7 @@ class Exercise(BilingualRecord):
         related_name="exercises_joined",
         verbose_name=_("participating states"),
     )
-    troops = models.PositiveIntegerField(_("troops"), null=True, blank=True, db_index=True)
+    troops = models.PositiveIntegerField(_("troops"), null=True, blank=True)
     aircraft = models.PositiveIntegerField(_("aircraft"), null=True, blank=True)
     purpose_zh = models.TextField(_("trained for (Chinese)"), blank=True)
     purpose_en = models.TextField(_("trained for (English)"), blank=True)
@@ -526,6 +534,7 @@ class Exercise(BilingualRecord):
 
     class Meta:
         ordering = ["date", "key"]
+        indexes = sort_indexes("exercise", "date", "troops")
         verbose_name = _("exercise")
         verbose_name_plural = _("exercises")
         constraints = [
@@ -551,7 +560,7 @@ class Response(models.TextChoices):
 
 
 class Crisis(BilingualRecord):
-    start = PartialDateField(_("start"), db_index=True)
+    start = PartialDateField(_("start"))
     end = PartialDateField(_("end"), blank=True)
     states = models.ManyToManyField(
         State, blank=True, related_name="crises", verbose_name=_("states involved")
@@ -571,7 +580,7 @@ class Crisis(BilingualRecord):
     )
     requesters_en = models.CharField(_("who asked (English)"), max_length=300, blank=True)
     response = models.CharField(_("response"), max_length=20, choices=Response)
-    troops_deployed = models.PositiveIntegerField(_("troops deployed"), null=True, blank=True, db_index=True)
+    troops_deployed = models.PositiveIntegerField(_("troops deployed"), null=True, blank=True)
     outcome_zh = models.TextField(_("what happened (Chinese)"), blank=True)
     outcome_en = models.TextField(_("what happened (English)"), blank=True)
     photos = GenericRelation("catalog.Photo")
@@ -581,6 +590,7 @@ class Crisis(BilingualRecord):
 
     class Meta:
         ordering = ["start", "key"]
+        indexes = sort_indexes("crisis", "start", "troops_deployed")
         verbose_name = _("crisis")
         verbose_name_plural = _("crises")
         constraints = [
@@ -622,7 +632,7 @@ class Milestone(BilingualRecord):
     """A dated event in the organization's own history that is none of the other kinds."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=MilestoneKind)
-    date = PartialDateField(_("date"), db_index=True)
+    date = PartialDateField(_("date"))
     end_date = PartialDateField(_("last day"), blank=True)
     states = models.ManyToManyField(
         State, blank=True, related_name="milestones", verbose_name=_("states involved")
@@ -633,6 +643,7 @@ class Milestone(BilingualRecord):
 
     class Meta:
         ordering = ["date", "key"]
+        indexes = sort_indexes("milestone", "date")
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         constraints = [

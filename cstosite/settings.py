@@ -191,9 +191,12 @@ CACHES = {
     ),
 }
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
+# A list's facet counts are kept apart from its pages: every page and sort of a filter reads them
+# from here, even the pages that are not stored (0 counts them on every request).
+PUBLIC_FACET_CACHE_SECONDS = int(os.environ.get("DJANGO_FACET_CACHE_SECONDS", "600"))
 # A page larger than this is served but not stored (2,000 entries of it bound a worker's cache).
 PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("DJANGO_PAGE_CACHE_MAX_BYTES", 512 * 1024))
-# Facet counts on the lists that take longer are left out, and the page says so.
+# Facet counts on the lists that take longer are left out, and the page says so (0: never counted).
 PUBLIC_FACET_TIME_LIMIT_MS = int(os.environ.get("DJANGO_FACET_TIME_LIMIT_MS", "200"))
 
 # A relation the public pages did not load up front is read for a whole page of records at once
