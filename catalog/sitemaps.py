@@ -48,7 +48,9 @@ class PagesSitemap(LanguageSitemap):
 
 
 class RecordSitemap(LanguageSitemap):
-    limit = 2000
+    # Django renders each URL through its template at about 40 µs: 1,000 a page keeps a page near
+    # 40 ms, and 100,000 records still need only 100 pages per language in the index.
+    limit = 1000
     model = None
     fields = ("key", "updated_at")
 
