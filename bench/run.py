@@ -4,7 +4,8 @@
    database, bench-data/bench.sqlite3.
 2. Serves it under gunicorn with production settings (plus the bench-only hello view) and loads
    each page with wrk: 8 connections (one for the pages with the cache off), 15 s per URL, after a
-   2 s warm-up.
+   2 s warm-up. Then, with the page cache off but the facet counts cached, walks through further
+   pages and sorts of one filter and of the whole list, one request at a time.
 3. Serves the same database with Datasette (pinned, in its own venv under bench-data/), once with
    its defaults and once with `--setting suggest_facets off`, and loads its equivalent pages.
 4. Times the whole-catalog export and a 10,000-row exercises import outside the server.
@@ -45,6 +46,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 DATASETTE_VENV = DATA / "datasette-venv"
 DATASETTE_REQUIREMENTS = ROOT / "bench" / "requirements-datasette.txt"
 WRK_SCRIPT = ROOT / "bench" / "wrk_report.lua"
+WALK_SCRIPT = ROOT / "bench" / "wrk_walk.lua"  # each request the next of a list of paths
 RESULTS_START = "<!-- bench-results:start -->"
 RESULTS_END = "<!-- bench-results:end -->"
 
@@ -73,6 +75,16 @@ HOME_URL = "/"
 # About 10,000 rows: the synthetic exercises spread evenly over 30 years, this is three of them.
 CSV_URL = "/exercises/?year_from=2014&year_to=2016&format=csv"
 PAGE_SIZE = 50  # our list's page size: page 2,000 starts at row 99,950
+# A reader who has seen a list's first page and goes on to its further pages and sorts: the facet
+# counts are then read from their cache, only the rows are read and rendered. Each walk is the
+# first page (asked for in the warm-up, which caches the counts in both workers) and the further
+# pages of every sort in turn, so consecutive requests differ in sort and page.
+WALK_SORTS = ("date", "-troops", "name", "-date")
+WALK_PAGES = range(2, 11)
+WALKS = {
+    "walk_filtered": ("a seen filter", FILTERED_LIST_URL),
+    "walk_list": ("the unfiltered list", "/exercises/"),
+}
 # Every other kind of public page, loaded for a shorter time each (a third of --duration, at least
 # 3 s) so that the whole run stays short. Detail pages of each kind are added by `kind_urls()` from
 # keys found in the database; a page that does not exist yet is reported as not available.
@@ -159,6 +171,7 @@ TARGETS = {
     "page_vs_hello": 1 / 3,
     "deep_page_within": 0.20,
     "csv_ttfb_ms": 200.0,
+    "walk_p50_ms": 30.0,
     "import_rows_per_s": 1_000.0,
     "export_s": 30.0,
     "peak_mb": 300.0,
@@ -346,11 +359,15 @@ def availability(port, path, content_type=None):
     return None
 
 
-def wrk(port, path, duration, connections=CONNECTIONS):
+def wrk(port, path, duration, connections=CONNECTIONS, walk=()):
+    """`path` loaded again and again; with `walk` (paths), each request the next of them instead."""
     command = [
         "taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{connections}", f"-d{duration}s",
-        "--timeout", f"{WRK_TIMEOUT}s", "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}{path}",
+        "--timeout", f"{WRK_TIMEOUT}s", "-s", str(WALK_SCRIPT if walk else WRK_SCRIPT),
+        f"http://127.0.0.1:{port}{path}",
     ]  # fmt: skip
+    if walk:
+        command += ["--", *walk]
     output = run(command, timeout=duration + 60)
     match = re.search(r"^BENCH-JSON (\{.*\})$", output, re.MULTILINE)
     if not match:
@@ -446,6 +463,46 @@ def load_pair(port, paths, duration, *, idle_path, connections=CONNECTIONS):
         }
         log_result(path, results[path], f" (rounds: {', '.join(map(str, results[path]['rounds']))})")
     return [results[path] for path in paths]
+
+
+def walk_paths(first_page):
+    """The further pages of every sort of the list whose first page is `first_page`, page by page."""
+    joiner = "&" if "?" in first_page else "?"
+    return [f"{first_page}{joiner}sort={sort}&page={page}" for page in WALK_PAGES for sort in WALK_SORTS]
+
+
+def walk_pattern(first_page):
+    """The walk's paths in one line, for the report."""
+    joiner = "&" if "?" in first_page else "?"
+    pages = f"{WALK_PAGES[0]}..{WALK_PAGES[-1]}"
+    return f"{first_page}{joiner}sort={{{','.join(WALK_SORTS)}}}&page={{{pages}}}"
+
+
+def load_walk(port, first_page, duration, *, idle_path):
+    """A reader going on from a list's first page: its further pages and sorts (`walk_paths`), one
+    request at a time, each the next of them. The warm-up asks for the first page at 2 connections
+    (one per worker), so both workers have counted the list's facets before the timed run, then
+    for every path of the walk once, so that a missing one skips the walk."""
+    skipped = warm_up(port, first_page, idle_path=idle_path)
+    if skipped:
+        return skipped
+    paths = walk_paths(first_page)
+    for path in paths:
+        reason = availability(port, path, "text/html")
+        if reason:
+            log(f"  {path}: {reason}")
+            return {"url": walk_pattern(first_page), "skipped": reason}
+    settle(port, idle_path)
+    result = {
+        "url": walk_pattern(first_page),
+        "paths": paths,
+        **wrk(port, paths[0], duration, connections=1, walk=paths),
+    }
+    settle(port, idle_path)
+    if not result["requests"]:
+        return not_measured(result["url"], duration)
+    log_result(result["url"], result)
+    return result
 
 
 def first_byte(port, path):
@@ -548,8 +605,8 @@ def kind_urls():
 def copy_to_postgresql(url):
     """The bench database copied into the PostgreSQL database `url` names: migrated, emptied, every
     table copied in one transaction (Django's foreign keys are deferred to its commit), sequences
-    moved past the copied ids, and migrated again so the catalog version's triggers and counter
-    are in place. Independent of how the SQLite database was made."""
+    moved past the copied ids, migrated again so the catalog version's triggers and counter are in
+    place, then vacuumed and analyzed. Independent of how the SQLite database was made."""
     import psycopg
 
     env = {**site_environment(), "DATABASE_URL": url}
@@ -592,21 +649,36 @@ def copy_to_postgresql(url):
             if "id" in columns:
                 sequence = f"pg_get_serial_sequence('\"{table}\"', 'id')"
                 target.execute(f'select setval({sequence}, coalesce(max(id), 0) + 1, false) from "{table}"')
-        target.execute("ANALYZE")  # planner statistics, as autovacuum would gather them in time
     run(manage_command("migrate", "--no-input", "--verbosity", "0"), env=env)
+    # The tables as autovacuum would leave them in time: planner statistics, and a visibility map,
+    # which COPY leaves unset, so that index-only scans need not visit the heap. VACUUM cannot run
+    # inside a transaction, hence a connection of its own in autocommit mode.
+    with psycopg.connect(url, autocommit=True) as maintenance:
+        maintenance.execute("VACUUM ANALYZE")
     seconds = time.monotonic() - started
     log(f"  {rows:,} rows in {seconds:.1f} s")
     return {"rows": rows, "seconds": seconds}
 
 
-def bench_site(duration, page_cache=True, database_url=None):
-    """Our pages under gunicorn; with `page_cache` off every request renders its page (cold).
-    `database_url` serves another database than the SQLite bench database (PostgreSQL)."""
+def served_environment(database_url=None, *, page_cache=True, facet_cache=True):
+    """site_environment() serving `database_url` (PostgreSQL) instead of the SQLite bench database,
+    with the page cache or the facet counts' cache turned off: a timeout of 0 stores nothing."""
     env = site_environment()
     if database_url:
         env["DATABASE_URL"] = database_url
     if not page_cache:
-        env["DJANGO_PAGE_CACHE_SECONDS"] = "0"  # a timeout of 0 stores nothing
+        env["DJANGO_PAGE_CACHE_SECONDS"] = "0"
+    if not facet_cache:
+        env["DJANGO_FACET_CACHE_SECONDS"] = "0"
+    return env
+
+
+def bench_site(duration, page_cache=True, database_url=None):
+    """Our pages under gunicorn; with `page_cache` off every request renders its page and counts
+    its list's facets (cold: the counts have a cache of their own, shared by every page of a
+    filter, which is turned off too). `database_url` serves another database than the SQLite
+    bench database (PostgreSQL)."""
+    env = served_environment(database_url, page_cache=page_cache, facet_cache=page_cache)
     run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
     port = free_port()
     command = gunicorn_command(port)
@@ -614,7 +686,7 @@ def bench_site(duration, page_cache=True, database_url=None):
     results = {"gunicorn_command": shown.replace(str(port), "PORT")}
     log(
         f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers, "
-        f"page cache {'on' if page_cache else 'off'}"
+        f"page cache {'on' if page_cache else 'off'}" + ("" if page_cache else ", facet counts not cached")
     )
     # Cold pages are asked for one at a time, as a reader's first visit would be: their p50 is the
     # time one page takes, not a queue of eight; warm pages under eight connections.
@@ -652,6 +724,23 @@ def bench_site(duration, page_cache=True, database_url=None):
             )
         results["csv"] = csv
     return results
+
+
+def bench_walks(duration, database_url=None):
+    """The walks (WALKS) under gunicorn with the page cache off and the facet counts cached: what
+    a further page or sort of a list already seen costs, each page rendered but not recounted."""
+    env = served_environment(database_url, page_cache=False)
+    run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
+    port = free_port()
+    log(
+        f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers, "
+        "page cache off, facet counts cached"
+    )
+    with server(gunicorn_command(port), env=env, port=port, ready_path=HELLO_URL, name="gunicorn"):
+        return {
+            key: load_walk(port, first_page, duration, idle_path=HELLO_URL)
+            for key, (_label, first_page) in WALKS.items()
+        }
 
 
 def bench_datasette(duration, urls, facets):
@@ -942,6 +1031,49 @@ def check_targets(site, site_cold, datasette, datasette_off, commands):
     return rows
 
 
+def walk_targets(walks):
+    """Each walk, in every run given as (database, walks): p50 at most 30 ms."""
+    rows = []
+    for database, results in walks:
+        for key, (label, _first_page) in WALKS.items():
+            name = f"further page/sort of {label} p50 ≤ 30 ms ({database})"
+            result = results.get(key)
+            if not result or "skipped" in result:
+                rows.append((name, f"not measured ({(result or {}).get('skipped', 'not measured')})"))
+                continue
+            p50 = result["p50_ms"]
+            rows.append((name, verdict(p50 <= TARGETS["walk_p50_ms"], f"{p50:.0f} ms")))
+    return rows
+
+
+def walks_report(walks):
+    """The walks of every run given as (database, walks): req/s, p50, p99 and size."""
+    lines = [
+        "",
+        "### A further page or sort of a seen filter (page cache off, facet counts cached)",
+        "",
+        "`DJANGO_PAGE_CACHE_SECONDS=0`, the facet counts' cache left on: after the list's first page "
+        "(the warm-up, which counts its facets in both workers), one connection asks for pages "
+        f"{WALK_PAGES[0]}–{WALK_PAGES[-1]} of each sort in turn (`-c1 -s bench/wrk_walk.lua`), never the "
+        "same URL twice in a row: what a reader's next page or sort costs.",
+        "",
+        "| walk | database | URLs | req/s | p50 ms | p99 ms | KB |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for key, (label, first_page) in WALKS.items():
+        for database, results in walks:
+            result = results.get(key) or {"skipped": "not measured"}
+            pattern = result.get("url", walk_pattern(first_page))
+            if "skipped" in result:
+                lines.append(f"| {label} | {database} | `{pattern}` | {result['skipped']} | | | |")
+                continue
+            lines.append(
+                f"| {label} | {database} | `{pattern}` | {fmt(result, 'rps')} | {fmt(result, 'p50_ms')} "
+                f"| {fmt(result, 'p99_ms')} | {fmt(result, 'kb_per_request', '{:.0f}')} |"
+            )
+    return lines
+
+
 # Targets of every kind of page (issue: "every page bounded at any catalog size").
 KIND_TARGETS = {"most_kb": 300.0, "cold_p50_ms": 100.0, "warm_vs_hello": 1 / 3}
 # The downloads are held to their own targets (first byte), not to the size of a page.
@@ -1039,7 +1171,7 @@ def page_rows(site, names):
     return lines
 
 
-def report(run_info, site, site_cold, datasette, datasette_off, commands, urls):
+def report(run_info, site, site_cold, walks, datasette, datasette_off, commands, urls):
     lines = [
         f"Run on {run_info['date']} by `make bench` (harness run time {run_info['elapsed_s'] / 60:.1f} min).",
         "",
@@ -1081,12 +1213,14 @@ def report(run_info, site, site_cold, datasette, datasette_off, commands, urls):
         "",
         "### Our pages, every request rendered (page cache off)",
         "",
-        "The same server with `DJANGO_PAGE_CACHE_SECONDS=0`: what a first visit to a page costs.",
+        "The same server with `DJANGO_PAGE_CACHE_SECONDS=0` and `DJANGO_FACET_CACHE_SECONDS=0`, so every "
+        "request also counts its list's facets: what a first visit to a page costs.",
         "",
         "| page | URL | req/s | p50 ms | p99 ms | KB | ÷ hello |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += page_rows(site_cold, names)
+    lines += walks_report(walks)
     lines += [
         "",
         "### Against Datasette",
@@ -1182,12 +1316,13 @@ def write_results(text):
 
 
 def cold_pages_at(exercises, reuse):
-    """Every kind of page, cache off, asked for alone three times at `exercises` exercises: the
-    slowest answer of each. The database is its own (bench-data/bench-N.sqlite3)."""
+    """Every kind of page, page cache and facet counts' cache off, asked for alone three times at
+    `exercises` exercises: the slowest answer of each. The database is its own
+    (bench-data/bench-N.sqlite3)."""
     global DATABASE
     DATABASE = DATA / f"bench-{exercises}.sqlite3"
     build_database(exercises, reuse)
-    env = {**site_environment(), "DJANGO_PAGE_CACHE_SECONDS": "0"}
+    env = served_environment(page_cache=False, facet_cache=False)
     run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
     port = free_port()
     command = gunicorn_command(port)
@@ -1251,6 +1386,7 @@ def main():
     urls = datasette_urls()
     site = bench_site(args.duration)
     site_cold = bench_site(args.duration, page_cache=False)
+    walks = [("SQLite", bench_walks(args.duration))]
     datasette = bench_datasette(args.duration, urls, facets=True)
     datasette_off = bench_datasette(args.duration, urls, facets=False)
     commands = bench_commands()
@@ -1265,6 +1401,7 @@ def main():
                 bench_site(args.duration, page_cache=False, database_url=postgresql_url),
             )
         )
+        walks.append(("PostgreSQL", bench_walks(args.duration, database_url=postgresql_url)))
 
     run_info = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1273,9 +1410,11 @@ def main():
         "build": build,
         "duration": args.duration,
         "elapsed_s": time.monotonic() - started,
-        "targets": check_targets(site, site_cold, datasette, datasette_off, commands) + kind_targets(runs),
+        "targets": check_targets(site, site_cold, datasette, datasette_off, commands)
+        + walk_targets(walks)
+        + kind_targets(runs),
     }
-    text = report(run_info, site, site_cold, datasette, datasette_off, commands, urls)
+    text = report(run_info, site, site_cold, walks, datasette, datasette_off, commands, urls)
     text += "\n" + "\n".join(kinds_report(runs))
     (DATA / "results.json").write_text(
         json.dumps(
@@ -1283,7 +1422,11 @@ def main():
                 "run": run_info,
                 "site": site,
                 "site_page_cache_off": site_cold,
-                "postgresql": dict(zip(("cache_on", "cache_off"), runs[1][1:], strict=True))
+                "site_walks": walks[0][1],
+                "postgresql": {
+                    **dict(zip(("cache_on", "cache_off"), runs[1][1:], strict=True)),
+                    "walks": walks[1][1],
+                }
                 if len(runs) > 1
                 else None,
                 "datasette": datasette,
