@@ -3,16 +3,20 @@
 Each kind is one `SearchKind` line in `KINDS`: the model, the text fields searched, and the list
 its "more" link opens (or None). A search costs one query per kind (plus one per kind of record
 that the matching quotes belong to), whatever the catalog holds: each kind reads at most
-`per_kind + 1` rows, the extra one only telling that there are more.
+`per_kind + 1` rows, the extra one only telling that there are more. Finding them is a scan of
+every text column of a kind, so the search runs under a time limit.
 """
 
 import re
+import time
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from .filters import TooSlow, time_limit
 from .models import (
     Citation,
     Crisis,
@@ -166,13 +170,24 @@ def hit(kind, record, query):
     return Hit(record, title, url, snippet(record, kind.fields, query))
 
 
-def search(query, kinds=KINDS, per_kind=5):
-    """[(kind, [Hit], more)] for the kinds with at least one match."""
-    groups = []
-    for kind in kinds:
-        records = list(kind.queryset(query)[: per_kind + 1])
-        if records:
-            groups.append(
-                (kind, [hit(kind, record, query) for record in records[:per_kind]], len(records) > per_kind)
-            )
-    return groups
+def search(query, kinds, per_kind, time_limit_ms):
+    """([(kind, [Hit], more)] for the kinds with at least one match, [kinds not searched]).
+
+    Each kind may be a scan of its text columns, so the search stops once it has taken
+    `time_limit_ms` (Datasette's time limit), a query running then included: the kinds it had not
+    finished are returned as not searched, and the page offers to search each of them alone."""
+    groups, searched = [], 0
+    deadline = time.monotonic() + time_limit_ms / 1000
+    try:
+        with time_limit(connection, time_limit_ms):
+            for kind in kinds:
+                if time.monotonic() >= deadline:  # PostgreSQL's limit holds for each query alone
+                    break
+                records = list(kind.queryset(query)[: per_kind + 1])
+                searched += 1
+                if records:
+                    hits = [hit(kind, record, query) for record in records[:per_kind]]
+                    groups.append((kind, hits, len(records) > per_kind))
+    except TooSlow:
+        pass
+    return groups, list(kinds[searched:])

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from django import forms
+from django.conf import settings
 from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
@@ -853,12 +854,14 @@ class SearchView(TemplateView):
         context = super().get_context_data(**kwargs)
         query = " ".join(self.request.GET.get("q", "").split())[: search.MAX_QUERY_LENGTH]
         kind = search.KIND_BY_NAME.get(self.request.GET.get("kind", ""))
-        if query:
-            kinds, per_kind = ((kind,), self.per_single_kind) if kind else (search.KINDS, self.per_kind)
-            groups = search.search(query, kinds, per_kind)
-        else:
-            groups = []
-        context.update(query=query, kind=kind, groups=groups, kinds=search.KINDS)
+        groups, unsearched = [], []
+        if query and kind:
+            limit = settings.PUBLIC_SEARCH_ONE_KIND_TIME_LIMIT_MS
+            groups, unsearched = search.search(query, (kind,), self.per_single_kind, limit)
+        elif query:
+            limit = settings.PUBLIC_SEARCH_TIME_LIMIT_MS
+            groups, unsearched = search.search(query, search.KINDS, self.per_kind, limit)
+        context.update(query=query, kind=kind, groups=groups, unsearched=unsearched, kinds=search.KINDS)
         return context
 
 

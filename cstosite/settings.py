@@ -198,6 +198,10 @@ PUBLIC_FACET_CACHE_SECONDS = int(os.environ.get("DJANGO_FACET_CACHE_SECONDS", "6
 PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("DJANGO_PAGE_CACHE_MAX_BYTES", 512 * 1024))
 # Facet counts on the lists that take longer are left out, and the page says so (0: never counted).
 PUBLIC_FACET_TIME_LIMIT_MS = int(os.environ.get("DJANGO_FACET_TIME_LIMIT_MS", "200"))
+# The search of every kind at once stops after this long in the database and names the kinds it
+# did not get to; a search of one kind has the second limit.
+PUBLIC_SEARCH_TIME_LIMIT_MS = int(os.environ.get("DJANGO_SEARCH_TIME_LIMIT_MS", "60"))
+PUBLIC_SEARCH_ONE_KIND_TIME_LIMIT_MS = int(os.environ.get("DJANGO_SEARCH_ONE_KIND_TIME_LIMIT_MS", "1000"))
 
 # A relation the public pages did not load up front is read for a whole page of records at once
 # (one query, not one per row); the test suite raises instead, so a missed join is a failure.

@@ -206,6 +206,35 @@ def test_facets_counted_in_time_show_without_the_notice(client, db):
     assert [value["count"] for value in {n: v for n, _l, v in response.context["facets"]}["host"]] == [1]
 
 
+def test_a_search_past_its_time_limit_names_the_kinds_it_did_not_search(client, db, settings):
+    settings.PUBLIC_SEARCH_TIME_LIMIT_MS = 0
+    make_exercise(key="rubezh-2008", name_en="Rubezh 2008")
+    response = client.get("/en/search/", {"q": "rubezh"})
+    assert response.status_code == 200
+    assert texts(response, "h2") == []
+    assert "Nothing matches" not in response.content.decode()
+    (note,) = texts(response, "p", **{"class": "search-unfinished"})
+    assert note.startswith("The search stopped before it had looked through these")
+    offered = [attrs["href"] for attrs, _text in elements(response, "a") if "kind=" in attrs.get("href", "")]
+    assert "?q=rubezh&kind=exercise" in offered and "?q=rubezh&kind=citation" in offered
+    # One kind alone has a limit of its own, and finds the exercise.
+    response = client.get("/en/search/", {"q": "rubezh", "kind": "exercise"})
+    assert texts(response, "p", **{"class": "search-unfinished"}) == []
+    assert "/en/exercises/rubezh-2008/" in {attrs.get("href") for attrs, _t in elements(response, "a")}
+
+
+def test_a_search_of_one_kind_past_its_time_limit_says_so(client, db, settings):
+    settings.PUBLIC_SEARCH_ONE_KIND_TIME_LIMIT_MS = 0
+    make_exercise(key="rubezh-2008", name_en="Rubezh 2008")
+    response = client.get("/en/search/", {"q": "rubezh", "kind": "exercise"})
+    assert texts(response, "p", **{"class": "search-unfinished"}) == [
+        "Searching the exercises took too long. Try more specific words."
+    ]
+    # The search of every kind has its own limit, and finds it.
+    response = client.get("/en/search/", {"q": "rubezh"})
+    assert texts(response, "h2") == ["Exercises"]
+
+
 @postgresql_only
 def test_on_postgresql_a_query_past_the_time_limit_is_stopped(db):
     with connection.cursor() as cursor:
