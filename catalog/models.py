@@ -449,7 +449,7 @@ class Summit(BilingualRecord):
 
     class Meta:
         ordering = ["date", "key"]
-        indexes = sort_indexes("summit", "date")
+        indexes = sort_indexes("summit", "date", "name_en")
         verbose_name = _("summit")
         verbose_name_plural = _("summits")
         constraints = [
@@ -534,7 +534,7 @@ class Exercise(BilingualRecord):
 
     class Meta:
         ordering = ["date", "key"]
-        indexes = sort_indexes("exercise", "date", "troops")
+        indexes = sort_indexes("exercise", "date", "troops", "name_en")
         verbose_name = _("exercise")
         verbose_name_plural = _("exercises")
         constraints = [
@@ -590,7 +590,7 @@ class Crisis(BilingualRecord):
 
     class Meta:
         ordering = ["start", "key"]
-        indexes = sort_indexes("crisis", "start", "troops_deployed")
+        indexes = sort_indexes("crisis", "start", "troops_deployed", "name_en")
         verbose_name = _("crisis")
         verbose_name_plural = _("crises")
         constraints = [

@@ -192,7 +192,13 @@ class IdFirstPaginator(Paginator):
     """Reads a page's ids first, then only those rows with their joins and prefetches.
 
     The ids of a deep page come from a walk along the index of the sort; skipping 100,000 rows
-    of the full query would also join every skipped row."""
+    of the full query would also join every skipped row. The rows are read from `rows` (the
+    list's queryset before its filters, with its joins and prefetches): the ids already passed
+    the filters, and a filter on linked states would otherwise be worked out again."""
+
+    def __init__(self, object_list, per_page, rows, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = rows
 
     def page(self, number):
         number = self.validate_number(number)
@@ -201,7 +207,7 @@ class IdFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
+        rows = {row.pk: row for row in self.rows.order_by().filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
@@ -265,7 +271,7 @@ class CatalogListView(ListView):
         return self.filterset.qs
 
     def paginate_queryset(self, queryset, page_size):
-        paginator = IdFirstPaginator(queryset, page_size)
+        paginator = IdFirstPaginator(queryset, page_size, rows=self.base_queryset())
         if self.filterset.is_valid():
             paginator.count = self.filterset.total()  # counted with the facets, in the same query
         page = paginator.get_page(self.request.GET.get("page"))
