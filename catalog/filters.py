@@ -192,7 +192,9 @@ def distinct_counts(sources, within):
     is left out of the later ones, so a host that also took part counts once."""
     parts = []
     for index, (queryset, record, value) in enumerate(sources):
-        queryset = queryset.filter(within(record)).exclude(**{f"{value}__isnull": True})
+        queryset = queryset.filter(within(record))
+        if queryset.model._meta.get_field(value).null:  # a summit's host; link tables name a state
+            queryset = queryset.exclude(**{f"{value}__isnull": True})
         for earlier, earlier_record, earlier_value in sources[:index]:
             twin = earlier.filter(**{earlier_record: OuterRef(record), earlier_value: OuterRef(value)})
             queryset = queryset.exclude(Exists(twin))
@@ -233,9 +235,10 @@ class TooSlow(Exception):
 
 @contextmanager
 def time_limit(connection, milliseconds):
-    """Stops the queries run inside after `milliseconds` each, raising TooSlow (Datasette's facet
-    time limit): PostgreSQL's statement_timeout for this transaction, SQLite's progress handler.
-    A limit of 0 runs nothing (so facet counts can be turned off)."""
+    """Stops the queries run inside once they take `milliseconds`, raising TooSlow (Datasette's
+    facet time limit): on PostgreSQL each query alone (statement_timeout for this transaction), on
+    SQLite all of them together (a progress handler). A limit of 0 runs nothing (so facet counts
+    can be turned off)."""
     if milliseconds <= 0:
         raise TooSlow
     connection.ensure_connection()
