@@ -534,7 +534,11 @@ class Exercise(BilingualRecord):
 
     class Meta:
         ordering = ["date", "key"]
-        indexes = sort_indexes("exercise", "date", "troops", "name_en")
+        indexes = [
+            *sort_indexes("exercise", "date", "troops", "name_en"),
+            # A range of years sorted by troops or by name reads both from here, not from each row.
+            models.Index(fields=["date", "troops", "name_en", "id"], name="exercise_years_by_sorts"),
+        ]
         verbose_name = _("exercise")
         verbose_name_plural = _("exercises")
         constraints = [

@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError
 from django.template import loader
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -284,7 +285,10 @@ class CatalogListView(ListView):
         context.update(
             filter=self.filterset,
             heading=self.filterset.heading(count) if valid else _("Some filters could not be applied"),
-            facets=self.filterset.facets() if valid and not self.filterset.facets_too_slow else [],
+            # Read only when the filter panel is rendered, not when it comes from the cache.
+            facets=SimpleLazyObject(self.filterset.facets)
+            if valid and not self.filterset.facets_too_slow
+            else [],
             facets_too_slow=self.filterset.facets_too_slow,
             result_count=count,
             columns=self.columns,
@@ -293,7 +297,22 @@ class CatalogListView(ListView):
             page_description=self.description,
             chips=self.chips() if valid else [],
         )
+        key = self.filter_panel_key()
+        context.update(
+            filter_panel_key=key, filter_panel_seconds=settings.PUBLIC_FACET_CACHE_SECONDS if key else 0
+        )
         return context
+
+    def filter_panel_key(self):
+        """The filter panel (the form and the facet counts) is the same on every page of a filter
+        and sort, so it is kept as HTML with the counts, keyed on the catalog's version, the path
+        (which names the language) and the query without the page; None when there is no version."""
+        version = getattr(self.request, "catalog_version", None)
+        if version is None:
+            return None
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return f"{version}|{self.request.path}|{query.urlencode()}"
 
     def chips(self):
         """The active filters, one chip per value: its label, and the query change that drops it

@@ -144,7 +144,8 @@ def test_errors_and_downloads_are_never_cached(client, exercise, page_cache):
     client.get(reverse("catalog:exercise_list"), {"format": "csv"})
     client.get(reverse("catalog:exercise_list"), {"year_from": "abc"})
 
-    assert len(page_cache._cache) == 1  # the list with its filter error is a complete page
+    pages = [key for key in page_cache._cache if ":page:" in key]
+    assert len(pages) == 1  # the list with its filter error is a complete page
 
 
 def test_reloading_the_fixtures_changes_the_version(client, settings, tmp_path):
@@ -226,6 +227,37 @@ def test_after_a_change_the_facet_counts_are_read_again(client, shared_cache, ex
     facets = {name: values for name, _label, values in response.context["facets"]}
     host_counts = {value["value"]: value["count"] for value in facets["host"]}
     assert host_counts == {"KZ": 2}
+
+
+def filter_panel(response):
+    html = response.content.decode()
+    return html[html.index('<aside class="filter-panel"') : html.index("</aside>")]
+
+
+def test_the_filter_panel_is_kept_for_every_page_of_a_filter_and_follows_the_sort(
+    client, shared_cache, exercise
+):
+    for year in range(2000, 2060):
+        make_exercise(key=f"kanal-{year}", date=str(year), hosts=[exercise.hosts.get()])
+    listing = reverse("catalog:exercise_list")
+    first = client.get(listing, {"host": "KZ"})
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(listing, {"host": "KZ", "page": "2"})
+    assert filter_panel(second) == filter_panel(first)
+    assert '<span class="count">61</span>' in filter_panel(second)  # the exercise and 60 more
+    # Neither the counts nor the states of the panel's selects were read again.
+    assert not [query for query in queries.captured_queries if "UNION ALL" in query["sql"]]
+    resorted = client.get(listing, {"host": "KZ", "sort": "-troops", "page": "2"})
+    assert "sort=-troops" in filter_panel(resorted) and "sort=-troops" not in filter_panel(first)
+
+
+def test_after_a_change_the_filter_panel_counts_again(client, shared_cache, exercise):
+    listing = reverse("catalog:exercise_list")
+    before = client.get(listing, {"host": "KZ"})
+    make_exercise(key="kanal-2015", date="2015", hosts=[exercise.hosts.get()])
+    after = client.get(listing, {"host": "KZ", "page": "1"})
+    assert '<span class="count">1</span>' in filter_panel(before)
+    assert '<span class="count">2</span>' in filter_panel(after)
 
 
 def test_a_change_shows_at_once_in_the_shared_cache(client, shared_cache, exercise):
