@@ -235,40 +235,51 @@ class TooSlow(Exception):
 
 @contextmanager
 def time_limit(connection, milliseconds):
-    """Stops the queries run inside once they take `milliseconds`, raising TooSlow (Datasette's
-    facet time limit): on PostgreSQL each query alone (statement_timeout for this transaction), on
-    SQLite all of them together (a progress handler). A limit of 0 runs nothing (so facet counts
-    can be turned off)."""
+    """Stops the queries run inside once they have taken `milliseconds` together, raising TooSlow
+    (Datasette's time limit): PostgreSQL's statement_timeout for this transaction, SQLite's
+    progress handler. Yields `before_query`, to be called before each query after the first: it
+    raises TooSlow when no time is left and gives PostgreSQL's limit what is. A limit of 0 runs
+    nothing (so facet counts can be turned off)."""
     if milliseconds <= 0:
         raise TooSlow
+    deadline = time.monotonic() + milliseconds / 1000
     connection.ensure_connection()
-    if connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+
+    def set_statement_timeout(value):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
+                [str(value)],
+            )
+            return cursor.fetchone()[0]
+
+    def before_query():
+        left = int((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            raise TooSlow
+        if postgresql:
+            set_statement_timeout(left)
+
+    if postgresql:
         nested = connection.in_atomic_block  # else the setting ends with the transaction below
         try:
             with transaction.atomic(using=connection.alias):
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT current_setting('statement_timeout'), "
-                        "set_config('statement_timeout', %s, true)",
-                        [str(milliseconds)],
-                    )
-                    (previous, _limit) = cursor.fetchone()
-                yield
+                previous = set_statement_timeout(milliseconds)
+                yield before_query
                 if nested:
-                    with connection.cursor() as cursor:
-                        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+                    set_statement_timeout(previous)
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
                 raise TooSlow from error
             raise
         return
-    deadline = time.monotonic() + milliseconds / 1000
     # Every 10,000 virtual machine instructions: a fraction of a millisecond of SQLite's work, so
     # the limit holds to well within a millisecond, at a cost too small to measure (every 100
     # instructions, the Python handler was a tenth of the counts' time).
     connection.connection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
     try:
-        yield
+        yield before_query
     except OperationalError as error:
         if "interrupted" in str(error):
             raise TooSlow from error

@@ -2,6 +2,7 @@
 form error, never a 500."""
 
 import re
+import time
 
 import pytest
 from django.db import connection
@@ -233,6 +234,14 @@ def test_a_search_of_one_kind_past_its_time_limit_says_so(client, db, settings):
     # The search of every kind has its own limit, and finds it.
     response = client.get("/en/search/", {"q": "rubezh"})
     assert texts(response, "h2") == ["Exercises"]
+
+
+def test_the_time_limit_holds_for_the_queries_inside_together(db):
+    with pytest.raises(filters.TooSlow), filters.time_limit(connection, 30) as before_query:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        time.sleep(0.05)
+        before_query()  # the next query would start after the limit
 
 
 @postgresql_only
