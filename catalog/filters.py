@@ -292,6 +292,7 @@ class CatalogFilterSet(django_filters.FilterSet):
     """Shared parts: the words for the heading, the facets beside the filters."""
 
     noun = None  # a callable (count) -> "exercises"
+    KEPT_IDS = 20_000  # the most results whose ids are kept in order (`ordered_ids`), about 5 bytes each
 
     def describe(self):
         """The active filters as short phrases, in the active language."""
@@ -358,22 +359,42 @@ class CatalogFilterSet(django_filters.FilterSet):
         another page or sort of the same filter was seen. Counts that take longer than
         `PUBLIC_FACET_TIME_LIMIT_MS` are given up: only the number of results is kept, and
         `facets_too_slow` says so."""
-        version = getattr(self.request, "catalog_version", None)
-        key = self.counts_key(version) if version and settings.PUBLIC_FACET_CACHE_SECONDS else None
+        key = self.results_key("facets")
         cache = caches[CACHE_ALIAS]
         counts = cache.get(key) if key else None
+        self.seen = counts is not None
         if counts is None:
             counts = self.read_counts()
             if key:
                 cache.set(key, counts, settings.PUBLIC_FACET_CACHE_SECONDS)
         return counts
 
-    def counts_key(self, version):
+    def results_key(self, kind, *also):
+        """The cache key of something read from this filter's results (their counts, their ids in
+        the order of a sort) under the catalog's version; None when nothing is to be kept."""
+        version = getattr(self.request, "catalog_version", None)
+        if not version or not settings.PUBLIC_FACET_CACHE_SECONDS:
+            return None
         filters = sorted(
             (name, tuple(values)) for name, values in self.data.lists() if name not in ("page", "sort")
         )
-        text = f"{version}|{self.queryset.model._meta.label}|{filters}"
-        return "facets:" + hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+        text = f"{version}|{self.queryset.model._meta.label}|{filters}|{also}"
+        return f"{kind}:" + hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+    def ordered_ids(self):
+        """The ids of every result in the order of the sort, or None. Read once per filter, sort
+        and catalog version, and only for a filter seen before (its counts came from the cache)
+        with at most `KEPT_IDS` results: a further page of it is then a slice of these ids,
+        instead of the filter worked out again."""
+        if self.total() > self.KEPT_IDS or not self.seen:  # the total reads the counts, and `seen`
+            return None
+        key = self.results_key("ids", self.data.getlist("sort"))
+        cache = caches[CACHE_ALIAS]
+        ids = cache.get(key)
+        if ids is None:
+            ids = list(self.qs.values_list("pk", flat=True))
+            cache.set(key, ids, settings.PUBLIC_FACET_CACHE_SECONDS)
+        return ids
 
     @property
     def facets_too_slow(self):

@@ -195,7 +195,10 @@ class IdFirstPaginator(Paginator):
     The ids of a deep page come from a walk along the index of the sort; skipping 100,000 rows
     of the full query would also join every skipped row. The rows are read from `rows` (the
     list's queryset before its filters, with its joins and prefetches): the ids already passed
-    the filters, and a filter on linked states would otherwise be worked out again."""
+    the filters, and a filter on linked states would otherwise be worked out again. With `ids`,
+    the ids of every result in order, a page is a slice of them."""
+
+    ids = None
 
     def __init__(self, object_list, per_page, rows, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -207,7 +210,10 @@ class IdFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        if self.ids is not None:
+            ids = self.ids[bottom:top]
+        else:
+            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.rows.order_by().filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
 
@@ -275,6 +281,7 @@ class CatalogListView(ListView):
         paginator = IdFirstPaginator(queryset, page_size, rows=self.base_queryset())
         if self.filterset.is_valid():
             paginator.count = self.filterset.total()  # counted with the facets, in the same query
+            paginator.ids = self.filterset.ordered_ids()
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 

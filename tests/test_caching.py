@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from catalog import filters
 from catalog.models import Exercise
 from catalog.resources import ExerciseResource
 
@@ -258,6 +260,38 @@ def test_after_a_change_the_filter_panel_counts_again(client, shared_cache, exer
     after = client.get(listing, {"host": "KZ", "page": "1"})
     assert '<span class="count">1</span>' in filter_panel(before)
     assert '<span class="count">2</span>' in filter_panel(after)
+
+
+# A query for a page's ids, or every id, in the order of the sort.
+IDS_IN_ORDER = re.compile(r'SELECT "catalog_exercise"."id"( AS "\w+")? FROM .* ORDER BY ', re.DOTALL)
+
+
+def test_further_pages_of_a_seen_filter_are_slices_of_its_ids_in_order(
+    client, shared_cache, exercise, monkeypatch
+):
+    kazakhstan = exercise.hosts.get()
+    for n in range(120):
+        make_exercise(key=f"kanal-{n:03d}", date=str(1990 + n % 30), troops=n % 7 * 100, hosts=[kazakhstan])
+    expected = list(
+        Exercise.objects.filter(hosts=kazakhstan).order_by("-troops", "pk").values_list("key", flat=True)
+    )
+    listing = reverse("catalog:exercise_list")
+
+    def page(number):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(listing, {"host": "KZ", "sort": "-troops", "page": number})
+        ids_read = [query for query in queries.captured_queries if IDS_IN_ORDER.match(query["sql"])]
+        return [record.key for record in response.context["object_list"]], len(ids_read)
+
+    assert page(1) == (expected[:50], 1)  # the filter is new: its first page alone
+    assert page(2) == (expected[50:100], 1)  # seen: every id, in order, kept
+    assert page(3) == (expected[100:], 0)
+    make_exercise(key="kanal-largest", date="2020", troops=5000, hosts=[kazakhstan])
+    assert page(1) == (["kanal-largest", *expected[:49]], 1)
+    # Past the bound, each page reads its own ids.
+    monkeypatch.setattr(filters.CatalogFilterSet, "KEPT_IDS", 100)
+    assert page(2) == (expected[49:99], 1)
+    assert page(3) == (expected[99:], 1)
 
 
 def test_a_change_shows_at_once_in_the_shared_cache(client, shared_cache, exercise):
