@@ -370,8 +370,9 @@ class CatalogFilterSet(django_filters.FilterSet):
         return counts
 
     def results_key(self, kind, *also):
-        """The cache key of something read from this filter's results (their counts, their ids in
-        the order of a sort) under the catalog's version; None when nothing is to be kept."""
+        """The cache key of something made from this filter's results (their counts, their ids in
+        the order of a sort, the filter panel) under the catalog's version, told apart by `also`;
+        None when nothing is to be kept."""
         version = getattr(self.request, "catalog_version", None)
         if not version or not settings.PUBLIC_FACET_CACHE_SECONDS:
             return None

@@ -304,22 +304,13 @@ class CatalogListView(ListView):
             page_description=self.description,
             chips=self.chips() if valid else [],
         )
-        key = self.filter_panel_key()
+        # The filter panel (the form and the facet counts) is the same on every page of a filter
+        # and sort, so it is kept as HTML beside the counts; the path names the language.
+        key = self.filterset.results_key("filter-panel", self.request.path, self.request.GET.getlist("sort"))
         context.update(
             filter_panel_key=key, filter_panel_seconds=settings.PUBLIC_FACET_CACHE_SECONDS if key else 0
         )
         return context
-
-    def filter_panel_key(self):
-        """The filter panel (the form and the facet counts) is the same on every page of a filter
-        and sort, so it is kept as HTML with the counts, keyed on the catalog's version, the path
-        (which names the language) and the query without the page; None when there is no version."""
-        version = getattr(self.request, "catalog_version", None)
-        if version is None:
-            return None
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        return f"{version}|{self.request.path}|{query.urlencode()}"
 
     def chips(self):
         """The active filters, one chip per value: its label, and the query change that drops it
