@@ -385,8 +385,8 @@ class CatalogFilterSet(django_filters.FilterSet):
     def ordered_ids(self):
         """The ids of every result in the order of the sort, or None. Read once per filter, sort
         and catalog version, and only for a filter seen before (its counts came from the cache)
-        with at most `KEPT_IDS` results: a further page of it is then a slice of these ids,
-        instead of the filter worked out again."""
+        with at most `KEPT_IDS` results: the list asks for them on a page after the first, and
+        every further page is then a slice of them, instead of the filter worked out again."""
         if self.total() > self.KEPT_IDS or not self.seen:  # the total reads the counts, and `seen`
             return None
         key = self.results_key("ids", self.data.getlist("sort"))

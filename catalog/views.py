@@ -281,7 +281,8 @@ class CatalogListView(ListView):
         paginator = IdFirstPaginator(queryset, page_size, rows=self.base_queryset())
         if self.filterset.is_valid():
             paginator.count = self.filterset.total()  # counted with the facets, in the same query
-            paginator.ids = self.filterset.ordered_ids()
+            if self.request.GET.get("page"):  # past the first page (the normalised query drops page=1)
+                paginator.ids = self.filterset.ordered_ids()
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 

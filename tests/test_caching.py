@@ -277,15 +277,22 @@ def test_further_pages_of_a_seen_filter_are_slices_of_its_ids_in_order(
     )
     listing = reverse("catalog:exercise_list")
 
-    def page(number):
+    def page(number, sort="-troops"):
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(listing, {"host": "KZ", "sort": "-troops", "page": number})
+            response = client.get(listing, {"host": "KZ", "sort": sort, "page": number})
         ids_read = [query for query in queries.captured_queries if IDS_IN_ORDER.match(query["sql"])]
         return [record.key for record in response.context["object_list"]], len(ids_read)
 
     assert page(1) == (expected[:50], 1)  # the filter is new: its first page alone
     assert page(2) == (expected[50:100], 1)  # seen: every id, in order, kept
     assert page(3) == (expected[100:], 0)
+    # The first page of another sort reads only its own ids; paging on keeps them all.
+    by_name = list(
+        Exercise.objects.filter(hosts=kazakhstan).order_by("name_en", "pk").values_list("key", flat=True)
+    )
+    assert page(1, "name") == (by_name[:50], 1)
+    assert page(2, "name") == (by_name[50:100], 1)
+    assert page(3, "name") == (by_name[100:], 0)
     make_exercise(key="kanal-largest", date="2020", troops=5000, hosts=[kazakhstan])
     assert page(1) == (["kanal-largest", *expected[:49]], 1)
     # Past the bound, each page reads its own ids.
