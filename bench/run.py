@@ -465,17 +465,19 @@ def load_pair(port, paths, duration, *, idle_path, connections=CONNECTIONS):
     return [results[path] for path in paths]
 
 
+def walk_path(first_page, sort, page):
+    """`first_page` with the sort and page added to its query."""
+    return f"{first_page}{'&' if '?' in first_page else '?'}sort={sort}&page={page}"
+
+
 def walk_paths(first_page):
     """The further pages of every sort of the list whose first page is `first_page`, page by page."""
-    joiner = "&" if "?" in first_page else "?"
-    return [f"{first_page}{joiner}sort={sort}&page={page}" for page in WALK_PAGES for sort in WALK_SORTS]
+    return [walk_path(first_page, sort, page) for page in WALK_PAGES for sort in WALK_SORTS]
 
 
 def walk_pattern(first_page):
     """The walk's paths in one line, for the report."""
-    joiner = "&" if "?" in first_page else "?"
-    pages = f"{WALK_PAGES[0]}..{WALK_PAGES[-1]}"
-    return f"{first_page}{joiner}sort={{{','.join(WALK_SORTS)}}}&page={{{pages}}}"
+    return walk_path(first_page, f"{{{','.join(WALK_SORTS)}}}", f"{{{WALK_PAGES[0]}..{WALK_PAGES[-1]}}}")
 
 
 def load_walk(port, first_page, duration, *, idle_path):
@@ -673,25 +675,32 @@ def served_environment(database_url=None, *, page_cache=True, facet_cache=True):
     return env
 
 
+@contextlib.contextmanager
+def our_site(env, description=None, *, name="gunicorn", deadline=90):
+    """Our site under gunicorn with `env`, its static files collected first: yields the port and
+    the gunicorn master process."""
+    run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
+    port = free_port()
+    if description:
+        log(f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers, {description}")
+    command = gunicorn_command(port)
+    with server(command, env=env, port=port, ready_path=HELLO_URL, name=name, deadline=deadline) as master:
+        yield port, master
+
+
 def bench_site(duration, page_cache=True, database_url=None):
     """Our pages under gunicorn; with `page_cache` off every request renders its page and counts
     its list's facets (cold: the counts have a cache of their own, shared by every page of a
     filter, which is turned off too). `database_url` serves another database than the SQLite
     bench database (PostgreSQL)."""
     env = served_environment(database_url, page_cache=page_cache, facet_cache=page_cache)
-    run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
-    port = free_port()
-    command = gunicorn_command(port)
-    shown = " ".join(["taskset -c", SERVER_CPU, "gunicorn", *command[1:]])
-    results = {"gunicorn_command": shown.replace(str(port), "PORT")}
-    log(
-        f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers, "
-        f"page cache {'on' if page_cache else 'off'}" + ("" if page_cache else ", facet counts not cached")
-    )
+    shown = " ".join(["taskset -c", SERVER_CPU, "gunicorn", *gunicorn_command("PORT")[1:]])
+    results = {"gunicorn_command": shown}
+    description = "page cache on" if page_cache else "page cache off, facet counts not cached"
     # Cold pages are asked for one at a time, as a reader's first visit would be: their p50 is the
     # time one page takes, not a queue of eight; warm pages under eight connections.
     connections = CONNECTIONS if page_cache else 1
-    with server(command, env=env, port=port, ready_path=HELLO_URL, name="gunicorn") as master:
+    with our_site(env, description) as (port, master):
         results["hello"] = load(port, HELLO_URL, duration, idle_path=HELLO_URL, content_type="text/plain")
         results["filtered"] = load(
             port, FILTERED_LIST_URL, duration, idle_path=HELLO_URL, connections=connections
@@ -730,13 +739,7 @@ def bench_walks(duration, database_url=None):
     """The walks (WALKS) under gunicorn with the page cache off and the facet counts cached: what
     a further page or sort of a list already seen costs, each page rendered but not recounted."""
     env = served_environment(database_url, page_cache=False)
-    run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
-    port = free_port()
-    log(
-        f"gunicorn on 127.0.0.1:{port} (CPU {SERVER_CPU}), {GUNICORN_WORKERS} workers, "
-        "page cache off, facet counts cached"
-    )
-    with server(gunicorn_command(port), env=env, port=port, ready_path=HELLO_URL, name="gunicorn"):
+    with our_site(env, "page cache off, facet counts cached") as (port, _master):
         return {
             key: load_walk(port, first_page, duration, idle_path=HELLO_URL)
             for key, (_label, first_page) in WALKS.items()
@@ -1052,7 +1055,8 @@ def walks_report(walks):
         "",
         "### A further page or sort of a seen filter (page cache off, facet counts cached)",
         "",
-        "`DJANGO_PAGE_CACHE_SECONDS=0`, the facet counts' cache left on: after the list's first page "
+        "`DJANGO_PAGE_CACHE_SECONDS=0`, `DJANGO_FACET_CACHE_SECONDS` left on (a seen filter's counts, filter "
+        "panel and ordered ids): after the list's first page "
         "(the warm-up, which counts its facets in both workers), one connection asks for pages "
         f"{WALK_PAGES[0]}–{WALK_PAGES[-1]} of each sort in turn (`-c1 -s bench/wrk_walk.lua`), never the "
         "same URL twice in a row: what a reader's next page or sort costs.",
@@ -1323,14 +1327,11 @@ def cold_pages_at(exercises, reuse):
     DATABASE = DATA / f"bench-{exercises}.sqlite3"
     build_database(exercises, reuse)
     env = served_environment(page_cache=False, facet_cache=False)
-    run(manage_command("collectstatic", "--no-input", "--verbosity", "0"), env=env)
-    port = free_port()
-    command = gunicorn_command(port)
     pages = {"filtered": FILTERED_LIST_URL, "list": LIST_URL, "detail": DETAIL_URL, "home": HOME_URL}
     pages |= {key: path for key, (_label, path) in kind_urls().items()}
     pages["deep"] = f"/exercises/?sort=date&page={exercises // PAGE_SIZE}"
     rows = []
-    with server(command, env=env, port=port, ready_path=HELLO_URL, name="gunicorn-cold", deadline=300):
+    with our_site(env, name="gunicorn-cold", deadline=300) as (port, _master):
         for key, path in pages.items():
             times, size, status = [], 0, None
             for _ in range(3):

@@ -359,15 +359,19 @@ class CatalogFilterSet(django_filters.FilterSet):
         another page or sort of the same filter was seen. Counts that take longer than
         `PUBLIC_FACET_TIME_LIMIT_MS` are given up: only the number of results is kept, and
         `facets_too_slow` says so."""
-        key = self.results_key("facets")
-        cache = caches[CACHE_ALIAS]
-        counts = cache.get(key) if key else None
-        self.seen = counts is not None
+        counts = self.cached_counts
         if counts is None:
             counts = self.read_counts()
+            key = self.results_key("facets")
             if key:
-                cache.set(key, counts, settings.PUBLIC_FACET_CACHE_SECONDS)
+                caches[CACHE_ALIAS].set(key, counts, settings.PUBLIC_FACET_CACHE_SECONDS)
         return counts
+
+    @cached_property
+    def cached_counts(self):
+        """The counts from the cache when this filter was seen before (at this version), or None."""
+        key = self.results_key("facets")
+        return caches[CACHE_ALIAS].get(key) if key else None
 
     def results_key(self, kind, *also):
         """The cache key of something made from this filter's results (their counts, their ids in
@@ -387,7 +391,7 @@ class CatalogFilterSet(django_filters.FilterSet):
         and catalog version, and only for a filter seen before (its counts came from the cache)
         with at most `KEPT_IDS` results: the list asks for them on a page after the first, and
         every further page is then a slice of them, instead of the filter worked out again."""
-        if self.total() > self.KEPT_IDS or not self.seen:  # the total reads the counts, and `seen`
+        if self.cached_counts is None or self.total() > self.KEPT_IDS:
             return None
         key = self.results_key("ids", self.data.getlist("sort"))
         cache = caches[CACHE_ALIAS]
