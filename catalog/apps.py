@@ -8,9 +8,10 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self):
-        from . import versioning
+        from . import involvement, versioning
 
-        # Migrations may rebuild tables (dropping their triggers) or add tables: the version
+        # Migrations may rebuild tables (dropping their triggers) or add tables: the database's
         # triggers are dropped before and made again after every migrate of this app.
-        pre_migrate.connect(versioning.before_migrate, sender=self)
-        post_migrate.connect(versioning.after_migrate, sender=self)
+        for module in (versioning, involvement):
+            pre_migrate.connect(module.before_migrate, sender=self)
+            post_migrate.connect(module.after_migrate, sender=self)

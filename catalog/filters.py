@@ -717,7 +717,7 @@ class ExerciseFilter(CatalogFilterSet):
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(linked_to_states(value, Exercise.participants, Exercise.hosts))
+        return queryset.filter(linked_to_states(value, Exercise.states_involved))
 
     def filter_host(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
@@ -728,8 +728,7 @@ class ExerciseFilter(CatalogFilterSet):
         return {
             "kind": [grouped(self.records(within), "series_id")],
             "host": distinct_counts(self.link_sources("hosts"), within),
-            # Participants first: the hosts that also took part are then the few pairs left out.
-            "state": distinct_counts(self.link_sources("participants", "hosts"), within),
+            "state": distinct_counts(self.link_sources("states_involved"), within),
         }
 
     def facets(self):

@@ -523,6 +523,15 @@ class Exercise(BilingualRecord):
         related_name="exercises_joined",
         verbose_name=_("participating states"),
     )
+    # Hosts and participants together, as the database keeps them (ExerciseInvolvement): read
+    # by the "host or participant" filter and its counts; written only through the two above.
+    states_involved = models.ManyToManyField(
+        State,
+        through="ExerciseInvolvement",
+        related_name="+",
+        editable=False,
+        verbose_name=_("host or participating states"),
+    )
     troops = models.PositiveIntegerField(_("troops"), null=True, blank=True)
     aircraft = models.PositiveIntegerField(_("aircraft"), null=True, blank=True)
     purpose_zh = models.TextField(_("trained for (Chinese)"), blank=True)
@@ -551,6 +560,27 @@ class Exercise(BilingualRecord):
     @property
     def purpose(self):
         return localized(self, "purpose")
+
+
+class ExerciseInvolvement(models.Model):
+    """A state that hosted or took part in an exercise: one row per (state, exercise), whichever
+    of the two link tables names it, or both. Written by the database only (catalog/involvement.py):
+    triggers on `Exercise.hosts` and `Exercise.participants` keep it in step in the writing
+    transaction, so the "host or participant" filter and its counts read one index instead of
+    joining both link tables and leaving out the hosts that also took part."""
+
+    pk = models.CompositePrimaryKey("state", "exercise")
+    state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="+")
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        # The primary key serves "the exercises of a state"; this, "the states of these exercises".
+        indexes = [models.Index(fields=["exercise", "state"], name="involvement_by_exercise")]
+        verbose_name = _("state in an exercise")
+        default_permissions = ()  # written by the database only: nobody is given rights to it
+
+    def __str__(self):
+        return f"{self.state_id} in {self.exercise_id}"
 
 
 class Response(models.TextChoices):

@@ -25,17 +25,19 @@ VERSION_TABLE = "catalog_catalogversion"
 SQLITE_PREFIX = "catalog_version__"
 PG_TRIGGER = "catalog_version_bump"
 PG_GUARD = "catalog_version_guard"
+DERIVED_TABLES = ("catalog_exerciseinvolvement",)  # catalog/involvement.py
 
 
 def versioned_tables(apps, connection):
-    """The tables of the catalog app that exist in the database, the counter's own excepted."""
+    """The tables of the catalog app that exist in the database, except the counter's own and
+    the tables the database writes from the link tables (whose own triggers count those writes)."""
     existing = set(connection.introspection.table_names())
     tables = {
         model._meta.db_table
         for model in apps.get_app_config("catalog").get_models(include_auto_created=True)
         if model._meta.managed and not model._meta.proxy
     }
-    return sorted(tables & existing - {VERSION_TABLE})
+    return sorted(tables & existing - {VERSION_TABLE, *DERIVED_TABLES})
 
 
 def drop_version_triggers(connection):

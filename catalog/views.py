@@ -609,7 +609,7 @@ class StateDetailView(CatalogDetailView):
             (
                 _("Exercises hosted or joined"),
                 Exercise,
-                linked(Exercise.participants, Exercise.hosts),
+                linked(Exercise.states_involved),
                 "date",
                 "catalog:exercise_list",
                 {"state": code},
@@ -1065,7 +1065,7 @@ class TimelineView(TemplateView):
         linked = filters.linked_to_states
         dated = (
             ("summit", Summit, "date", Q(host__in=states) | linked(states, Summit.participants)),
-            ("exercise", Exercise, "date", linked(states, Exercise.hosts, Exercise.participants)),
+            ("exercise", Exercise, "date", linked(states, Exercise.states_involved)),
             ("crisis", Crisis, "start", linked(states, Crisis.states)),
             ("milestone", Milestone, "date", linked(states, Milestone.states)),
         )

@@ -1,0 +1,149 @@
+"""`ExerciseInvolvement`, the states that hosted or took part in each exercise, kept by the database.
+
+A state filter on exercises asks for "host or participant", and its facet counts each state once
+per exercise. Read from the two link tables, that is two index reads joined, and every host looked
+up among the participants so that a host that also took part counts once. The union kept as one
+table turns both into one index read.
+
+Triggers on both link tables write it in the same transaction as the link rows, so every way of
+writing (the ORM, m2m `set()`/`remove()`, raw SQL, `loaddata`) keeps it right. A pair is removed
+only when neither link table names it any more.
+
+- SQLite: a row-level trigger for each of INSERT, UPDATE and DELETE on each link table.
+- PostgreSQL: statement-level triggers reading the statement's transition tables, one set-based
+  write per statement. Two transactions may remove the host and the participant link of one pair
+  at once, each still seeing the other's link: so a removal first locks the pair's row (and an
+  addition locks it too, through `ON CONFLICT DO UPDATE`), and only then, in a statement that sees
+  what committed meanwhile, checks whether a link is left.
+
+Like the version triggers (catalog/versioning.py), they are dropped before and made again after
+every `migrate` of the catalog app (SQLite's table rebuilds drop a table's triggers), and the table
+is then brought in step with the link tables, in case links were written while they were off.
+"""
+
+from django.apps import apps as global_apps
+
+SQLITE_PREFIX = "catalog_involvement__"
+PG_PREFIX = "catalog_involvement_"
+PG_FUNCTIONS = ("add", "remove", "change", "truncate")
+
+
+def tables(apps):
+    Exercise = apps.get_model("catalog", "Exercise")
+    Involvement = apps.get_model("catalog", "ExerciseInvolvement")
+    links = [
+        Exercise._meta.get_field(name).remote_field.through._meta.db_table
+        for name in ("hosts", "participants")
+    ]
+    return Involvement._meta.db_table, links
+
+
+def drop_involvement_triggers(connection):
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE substr(t.tgname, 1, %s) = %s AND NOT t.tgisinternal AND pg_table_is_visible(c.oid)",
+                [len(PG_PREFIX), PG_PREFIX],
+            )
+            for table, name in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}")
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, %s) = %s",
+                [len(SQLITE_PREFIX), SQLITE_PREFIX],
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
+
+
+def install_involvement_triggers(connection, apps=None):
+    """Creates the triggers anew, then brings the table in step with the link tables."""
+    involvement, links = tables(apps or global_apps)
+    existing = set(connection.introspection.table_names())
+    if involvement not in existing or not set(links) <= existing:
+        return
+    drop_involvement_triggers(connection)
+    quote = connection.ops.quote_name
+    table = quote(involvement)
+
+    def linked(pair):
+        """The link tables still name the (state_id, exercise_id) pair `pair`."""
+        return " OR ".join(
+            f"EXISTS (SELECT 1 FROM {quote(link)} l "
+            f"WHERE l.exercise_id = {pair}.exercise_id AND l.state_id = {pair}.state_id)"
+            for link in links
+        )
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            add = (
+                f"INSERT INTO {table} (state_id, exercise_id) "
+                "SELECT DISTINCT state_id, exercise_id FROM added ORDER BY state_id, exercise_id "
+                "ON CONFLICT (state_id, exercise_id) DO UPDATE SET state_id = EXCLUDED.state_id;"
+            )
+            remove = (
+                f"PERFORM 1 FROM {table} i JOIN removed r USING (state_id, exercise_id) "
+                "ORDER BY i.state_id, i.exercise_id FOR UPDATE OF i; "
+                f"DELETE FROM {table} i USING removed r "
+                "WHERE i.state_id = r.state_id AND i.exercise_id = r.exercise_id "
+                f"AND NOT ({linked('i')});"
+            )
+            bodies = {
+                "add": add,
+                "remove": remove,
+                "change": remove + " " + add,
+                "truncate": f"DELETE FROM {table} i WHERE NOT ({linked('i')});",
+            }
+            for name, body in bodies.items():
+                cursor.execute(
+                    f"CREATE OR REPLACE FUNCTION {PG_PREFIX}{name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN {body} RETURN NULL; END $$"
+                )
+            events = {
+                "add": "INSERT ON {table} REFERENCING NEW TABLE AS added",
+                "remove": "DELETE ON {table} REFERENCING OLD TABLE AS removed",
+                "change": "UPDATE ON {table} REFERENCING OLD TABLE AS removed NEW TABLE AS added",
+                "truncate": "TRUNCATE ON {table}",
+            }
+            for link in links:
+                for name, event in events.items():
+                    cursor.execute(
+                        f"CREATE TRIGGER {PG_PREFIX}{name} AFTER {event.format(table=quote(link))} "
+                        f"FOR EACH STATEMENT EXECUTE FUNCTION {PG_PREFIX}{name}()"
+                    )
+        else:
+            add = (
+                f"INSERT OR IGNORE INTO {table} (state_id, exercise_id) "
+                "VALUES (NEW.state_id, NEW.exercise_id);"
+            )
+            remove = (
+                f"DELETE FROM {table} WHERE state_id = OLD.state_id AND exercise_id = OLD.exercise_id "
+                f"AND NOT ({linked('OLD')});"
+            )
+            for link in links:
+                for operation, body in (("insert", add), ("delete", remove), ("update", remove + " " + add)):
+                    name = quote(f"{SQLITE_PREFIX}{link}__{operation}")
+                    cursor.execute(
+                        f"CREATE TRIGGER {name} AFTER {operation.upper()} ON {quote(link)} BEGIN {body} END"
+                    )
+        union = " UNION ".join(f"SELECT state_id, exercise_id FROM {quote(link)}" for link in links)
+        cursor.execute(f"DELETE FROM {table} WHERE NOT ({linked(table)})")
+        cursor.execute(
+            f"INSERT INTO {table} (state_id, exercise_id) SELECT state_id, exercise_id FROM ({union}) l "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} i "
+            "WHERE i.state_id = l.state_id AND i.exercise_id = l.exercise_id)"
+        )
+
+
+def before_migrate(sender, using, **kwargs):
+    from django.db import connections
+
+    drop_involvement_triggers(connections[using])
+
+
+def after_migrate(sender, using, apps=None, **kwargs):
+    from django.db import connections
+
+    install_involvement_triggers(connections[using], apps or global_apps)
