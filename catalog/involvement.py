@@ -25,7 +25,6 @@ from django.apps import apps as global_apps
 
 SQLITE_PREFIX = "catalog_involvement__"
 PG_PREFIX = "catalog_involvement_"
-PG_FUNCTIONS = ("add", "remove", "change", "truncate")
 
 
 def tables(apps):
