@@ -606,9 +606,10 @@ def kind_urls():
 
 def copy_to_postgresql(url):
     """The bench database copied into the PostgreSQL database `url` names: migrated, emptied, every
-    table copied in one transaction (Django's foreign keys are deferred to its commit), sequences
-    moved past the copied ids, migrated again so the catalog version's triggers and counter are in
-    place, then vacuumed and analyzed. Independent of how the SQLite database was made."""
+    table not filled by the database's own triggers copied in one transaction (Django's foreign keys
+    are deferred to its commit), sequences moved past the copied ids, migrated again so the catalog
+    version's triggers and counter are in place, then vacuumed and analyzed. Independent of how the
+    SQLite database was made."""
     import psycopg
 
     env = {**site_environment(), "DATABASE_URL": url}
@@ -640,6 +641,10 @@ def copy_to_postgresql(url):
         target.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in ours) + " CASCADE")
         rows = 0
         for table in ours:
+            # A table the database's own triggers filled from those copied before it (the hosts
+            # and participants of each exercise as one table) is left as they made it.
+            if target.execute(f'select exists (select 1 from "{table}")').fetchone()[0]:
+                continue
             columns = [
                 row[1] for row in source.execute(f'pragma table_info("{table}")') if row[1] in theirs[table]
             ]
