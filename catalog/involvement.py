@@ -22,12 +22,15 @@ is then brought in step with the link tables, in case links were written while t
 """
 
 from django.apps import apps as global_apps
+from django.db import connections
 
-SQLITE_PREFIX = "catalog_involvement__"
-PG_PREFIX = "catalog_involvement_"
+from .versioning import drop_triggers
+
+PREFIX = "catalog_involvement_"  # every trigger's name starts so, and the PostgreSQL functions'
 
 
-def tables(apps):
+def involvement_tables(apps):
+    """The involvement table and the two link tables it is made from."""
     Exercise = apps.get_model("catalog", "Exercise")
     Involvement = apps.get_model("catalog", "ExerciseInvolvement")
     links = [
@@ -38,28 +41,12 @@ def tables(apps):
 
 
 def drop_involvement_triggers(connection):
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE substr(t.tgname, 1, %s) = %s AND NOT t.tgisinternal AND pg_table_is_visible(c.oid)",
-                [len(PG_PREFIX), PG_PREFIX],
-            )
-            for table, name in cursor.fetchall():
-                cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}")
-        else:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, %s) = %s",
-                [len(SQLITE_PREFIX), SQLITE_PREFIX],
-            )
-            for (name,) in cursor.fetchall():
-                cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
+    drop_triggers(connection, PREFIX)
 
 
 def install_involvement_triggers(connection, apps=None):
     """Creates the triggers anew, then brings the table in step with the link tables."""
-    involvement, links = tables(apps or global_apps)
+    involvement, links = involvement_tables(apps or global_apps)
     existing = set(connection.introspection.table_names())
     if involvement not in existing or not set(links) <= existing:
         return
@@ -97,7 +84,7 @@ def install_involvement_triggers(connection, apps=None):
             }
             for name, body in bodies.items():
                 cursor.execute(
-                    f"CREATE OR REPLACE FUNCTION {PG_PREFIX}{name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"CREATE OR REPLACE FUNCTION {PREFIX}{name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                     f"BEGIN {body} RETURN NULL; END $$"
                 )
             events = {
@@ -109,8 +96,8 @@ def install_involvement_triggers(connection, apps=None):
             for link in links:
                 for name, event in events.items():
                     cursor.execute(
-                        f"CREATE TRIGGER {PG_PREFIX}{name} AFTER {event.format(table=quote(link))} "
-                        f"FOR EACH STATEMENT EXECUTE FUNCTION {PG_PREFIX}{name}()"
+                        f"CREATE TRIGGER {PREFIX}{name} AFTER {event.format(table=quote(link))} "
+                        f"FOR EACH STATEMENT EXECUTE FUNCTION {PREFIX}{name}()"
                     )
         else:
             add = (
@@ -123,7 +110,7 @@ def install_involvement_triggers(connection, apps=None):
             )
             for link in links:
                 for operation, body in (("insert", add), ("delete", remove), ("update", remove + " " + add)):
-                    name = quote(f"{SQLITE_PREFIX}{link}__{operation}")
+                    name = quote(f"{PREFIX}_{link}__{operation}")
                     cursor.execute(
                         f"CREATE TRIGGER {name} AFTER {operation.upper()} ON {quote(link)} BEGIN {body} END"
                     )
@@ -137,12 +124,8 @@ def install_involvement_triggers(connection, apps=None):
 
 
 def before_migrate(sender, using, **kwargs):
-    from django.db import connections
-
     drop_involvement_triggers(connections[using])
 
 
 def after_migrate(sender, using, apps=None, **kwargs):
-    from django.db import connections
-
     install_involvement_triggers(connections[using], apps or global_apps)

@@ -22,9 +22,10 @@ from django.apps import apps as global_apps
 from django.db import connections
 
 VERSION_TABLE = "catalog_catalogversion"
-SQLITE_PREFIX = "catalog_version__"
-PG_TRIGGER = "catalog_version_bump"
-PG_GUARD = "catalog_version_guard"
+TRIGGER_PREFIX = "catalog_version_"  # every version trigger's name starts so
+SQLITE_PREFIX = f"{TRIGGER_PREFIX}_"
+PG_TRIGGER = f"{TRIGGER_PREFIX}bump"
+PG_GUARD = f"{TRIGGER_PREFIX}guard"
 DERIVED_TABLES = ("catalog_exerciseinvolvement",)  # catalog/involvement.py
 
 
@@ -40,25 +41,30 @@ def versioned_tables(apps, connection):
     return sorted(tables & existing - {VERSION_TABLE, *DERIVED_TABLES})
 
 
-def drop_version_triggers(connection):
-    """Removes every version trigger, including those on tables the models no longer name."""
+def drop_triggers(connection, prefix):
+    """Removes every trigger whose name starts with `prefix`, including those on tables the models
+    no longer name."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE t.tgname IN (%s, %s) AND NOT t.tgisinternal AND pg_table_is_visible(c.oid)",
-                [PG_TRIGGER, PG_GUARD],
+                "WHERE substr(t.tgname, 1, %s) = %s AND NOT t.tgisinternal AND pg_table_is_visible(c.oid)",
+                [len(prefix), prefix],
             )
             for table, name in cursor.fetchall():
                 cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}")
         else:
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, %s) = %s",
-                [len(SQLITE_PREFIX), SQLITE_PREFIX],
+                [len(prefix), prefix],
             )
             for (name,) in cursor.fetchall():
                 cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
+
+
+def drop_version_triggers(connection):
+    drop_triggers(connection, TRIGGER_PREFIX)
 
 
 def install_version_triggers(connection, apps):
