@@ -8,13 +8,16 @@ A page is stored under its version, its path (which names the language) and the 
 its view knows, normalised: unknown parameters are dropped, empty values and defaults left out,
 repeated values sorted. The view then renders from that normalised query, so every URL that maps
 to one key gets the same page, and `?m=1` ... `?m=36` share one entry. Pages larger than
-`PUBLIC_PAGE_CACHE_MAX_BYTES` are served but not stored.
+`PUBLIC_PAGE_CACHE_MAX_BYTES` are served but not stored. A view may keep a page for less time by
+setting `cache_seconds` on the response (a list whose facet counts were left out, until they are
+tried again); such a page gets no ETag, so that a reader's next visit is answered in full.
 
 There is no Last-Modified header: the version says that something changed, not when, and the
 ETag alone lets a reader revalidate.
 """
 
 import hashlib
+import math
 from functools import wraps
 
 from django.conf import settings
@@ -73,13 +76,16 @@ def cached_public_page(view):
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()
+            seconds = min(settings.PUBLIC_PAGE_CACHE_SECONDS, getattr(response, "cache_seconds", math.inf))
             if (
                 response.status_code == 200
                 and not response.streaming
                 and len(response.content) <= settings.PUBLIC_PAGE_CACHE_MAX_BYTES
+                and seconds > 0
             ):
-                cache.set(key, response, settings.PUBLIC_PAGE_CACHE_SECONDS)
-        response["ETag"] = etag
+                cache.set(key, response, seconds)
+        if getattr(response, "cache_seconds", None) is None:
+            response["ETag"] = etag
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response
 

@@ -288,6 +288,14 @@ def time_limit(connection, milliseconds):
         connection.connection.set_progress_handler(None, 0)
 
 
+def seconds_to_keep(counts):
+    """Facet counts are kept for the facet cache's time; counts given up on only until they are
+    tried again."""
+    if "too_slow" in counts:
+        return min(settings.PUBLIC_FACET_CACHE_SECONDS, settings.PUBLIC_FACET_RETRY_SECONDS)
+    return settings.PUBLIC_FACET_CACHE_SECONDS
+
+
 class CatalogFilterSet(django_filters.FilterSet):
     """Shared parts: the words for the heading, the facets beside the filters."""
 
@@ -364,7 +372,7 @@ class CatalogFilterSet(django_filters.FilterSet):
             counts = self.read_counts()
             key = self.results_key("facets")
             if key:
-                caches[CACHE_ALIAS].set(key, counts, settings.PUBLIC_FACET_CACHE_SECONDS)
+                caches[CACHE_ALIAS].set(key, counts, seconds_to_keep(counts))
         return counts
 
     @cached_property
@@ -404,6 +412,11 @@ class CatalogFilterSet(django_filters.FilterSet):
     @property
     def facets_too_slow(self):
         return self.is_valid() and "too_slow" in self.counts
+
+    @property
+    def counts_seconds(self):
+        """How long the counts, and the filter panel made from them, are kept."""
+        return seconds_to_keep(self.counts) if self.is_valid() else settings.PUBLIC_FACET_CACHE_SECONDS
 
     def read_counts(self):
         """The counts in one query. The filtered ids are computed once, as a materialized common

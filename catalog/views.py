@@ -308,10 +308,14 @@ class CatalogListView(ListView):
         # The filter panel (the form and the facet counts) is the same on every page of a filter
         # and sort, so it is kept as HTML beside the counts; the path names the language.
         key = self.filterset.results_key("filter-panel", self.request.path, self.request.GET.getlist("sort"))
-        context.update(
-            filter_panel_key=key, filter_panel_seconds=settings.PUBLIC_FACET_CACHE_SECONDS if key else 0
-        )
+        context.update(filter_panel_key=key, filter_panel_seconds=self.filterset.counts_seconds if key else 0)
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["facets_too_slow"]:
+            response.cache_seconds = settings.PUBLIC_FACET_RETRY_SECONDS  # see catalog/caching.py
+        return response
 
     def chips(self):
         """The active filters, one chip per value: its label, and the query change that drops it

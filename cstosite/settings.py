@@ -198,6 +198,10 @@ PUBLIC_FACET_CACHE_SECONDS = int(os.environ.get("DJANGO_FACET_CACHE_SECONDS", "6
 PUBLIC_PAGE_CACHE_MAX_BYTES = int(os.environ.get("DJANGO_PAGE_CACHE_MAX_BYTES", 512 * 1024))
 # Facet counts on the lists that take longer are left out, and the page says so (0: never counted).
 PUBLIC_FACET_TIME_LIMIT_MS = int(os.environ.get("DJANGO_FACET_TIME_LIMIT_MS", "200"))
+# Counts left out are tried again after this long, since a cold start (a new worker, a database
+# not yet in memory) may be what made them slow: neither the answer nor the page without them is
+# kept longer than this.
+PUBLIC_FACET_RETRY_SECONDS = int(os.environ.get("DJANGO_FACET_RETRY_SECONDS", "60"))
 # The search of every kind at once stops after this long in the database and names the kinds it
 # did not get to; a search of one kind has the second limit.
 PUBLIC_SEARCH_TIME_LIMIT_MS = int(os.environ.get("DJANGO_SEARCH_TIME_LIMIT_MS", "60"))

@@ -199,6 +199,33 @@ def test_facets_too_slow_to_count_are_said_on_the_page_and_the_results_still_sho
     assert "/en/exercises/rubezh-2008/" in {attrs.get("href") for attrs, _t in elements(response, "a")}
 
 
+@pytest.mark.parametrize("page_seconds", [600, 0], ids=["page stored", "page not stored"])
+def test_counts_left_out_are_tried_again_after_the_retry_time(client, db, page_cache, settings, page_seconds):
+    """A cold start (a new worker, a database not yet in memory) can make the first count slow:
+    neither the answer nor the page and filter panel without counts outlive the retry time."""
+    settings.PUBLIC_PAGE_CACHE_SECONDS = page_seconds
+    settings.PUBLIC_FACET_RETRY_SECONDS = 1
+    settings.PUBLIC_FACET_TIME_LIMIT_MS = 0
+    make_exercise(key="rubezh-2008", hosts=[make_state("KZ")])
+
+    def too_slow_notices():
+        response = client.get("/en/exercises/", {"host": "KZ"})
+        return response, texts(response, "p", **{"class": "facets-too-slow"})
+
+    slow, notices = too_slow_notices()
+    assert len(notices) == 1
+    assert not slow.has_header("ETag")  # never revalidated: the next visit is answered in full
+    settings.PUBLIC_FACET_TIME_LIMIT_MS = 60_000  # the cold start is over
+    assert len(too_slow_notices()[1]) == 1  # within the retry time: not counted again
+
+    time.sleep(1.1)
+    counted, notices = too_slow_notices()
+
+    assert notices == []
+    assert [value["count"] for value in {n: v for n, _l, v in counted.context["facets"]}["host"]] == [1]
+    assert counted.has_header("ETag")
+
+
 def test_facets_counted_in_time_show_without_the_notice(client, db):
     kazakhstan = make_state("KZ")
     make_exercise(key="rubezh-2008", hosts=[kazakhstan])
