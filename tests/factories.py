@@ -1,6 +1,9 @@
 """Small record builders with defaults; tests override only what they are about."""
 
 import itertools
+import json
+
+from django.core.management import call_command
 
 from catalog.models import (
     Citation,
@@ -89,3 +92,10 @@ def make_fact(**kwargs):
 def make_citation(record, source=None, **kwargs):
     defaults = {"quote": "一段原文", "section": ""}
     return Citation.objects.create(record=record, source=source or make_source(), **{**defaults, **kwargs})
+
+
+def load_dump(directory, *rows):
+    """`loaddata` of a dump holding `rows` (dicts as `dumpdata` writes them), written in `directory`."""
+    dump = directory / "dump.json"
+    dump.write_text(json.dumps(list(rows)), encoding="utf-8")
+    call_command("loaddata", str(dump), verbosity=0)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from catalog.involvement import drop_involvement_triggers
 from catalog.models import Exercise, ExerciseInvolvement
 
-from .factories import make_exercise, make_state
+from .factories import load_dump, make_exercise, make_state
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
@@ -93,10 +93,8 @@ def test_loading_an_older_dump_follows_its_links(exercise, states, tmp_path):
             "participants": [states["BY"].pk],
         },
     }
-    dump = tmp_path / "older.json"
-    dump.write_text(json.dumps([older]), encoding="utf-8")
 
-    call_command("loaddata", str(dump), verbosity=0)
+    load_dump(tmp_path, older)
 
     assert involved(exercise) == {"KZ", "BY"}
 

@@ -1,6 +1,5 @@
 """The catalog version the database keeps: every way of writing changes the page at once."""
 
-import json
 import threading
 
 import pytest
@@ -11,7 +10,7 @@ from django.db import connection, connections, models, transaction
 from catalog.models import CatalogVersion, Exercise, HistoricalExercise
 from catalog.versioning import current_version, versioned_tables
 
-from .factories import make_exercise, make_state
+from .factories import load_dump, make_exercise, make_state
 from .test_views import texts
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -90,11 +89,9 @@ def test_loading_an_older_dump_changes_the_page_at_once(client, page_cache, exer
             "troops": 1200,
         },
     }
-    dump = tmp_path / "older.json"
-    dump.write_text(json.dumps([older]), encoding="utf-8")
     assert "3,000" in page(client, exercise)
 
-    call_command("loaddata", str(dump), verbosity=0)
+    load_dump(tmp_path, older)
 
     assert "1,200" in page(client, exercise)
 
@@ -110,11 +107,9 @@ def test_a_bulk_insert_and_a_history_row_each_raise_the_version(exercise):
 
 def test_the_version_never_goes_back_when_a_dump_loads_an_older_counter(exercise, tmp_path):
     before = CatalogVersion.objects.get()
-    dump = tmp_path / "counter.json"
     old = {"model": "catalog.catalogversion", "pk": 1, "fields": {"number": 0, "epoch": "0000"}}
-    dump.write_text(json.dumps([old]), encoding="utf-8")
 
-    call_command("loaddata", str(dump), verbosity=0)
+    load_dump(tmp_path, old)
 
     after = CatalogVersion.objects.get()
     assert after.epoch == before.epoch
