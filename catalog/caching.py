@@ -84,7 +84,7 @@ def cached_public_page(view):
                 and seconds > 0
             ):
                 cache.set(key, response, seconds)
-        if getattr(response, "cache_seconds", None) is None:
+        if not hasattr(response, "cache_seconds"):  # a page kept briefly is not revalidated
             response["ETag"] = etag
         patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
         return response

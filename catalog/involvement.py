@@ -44,9 +44,9 @@ def drop_involvement_triggers(connection):
     drop_triggers(connection, PREFIX)
 
 
-def install_involvement_triggers(connection, apps=None):
+def install_involvement_triggers(connection, apps):
     """Creates the triggers anew, then brings the table in step with the link tables."""
-    involvement, links = involvement_tables(apps or global_apps)
+    involvement, links = involvement_tables(apps)
     existing = set(connection.introspection.table_names())
     if involvement not in existing or not set(links) <= existing:
         return
@@ -128,4 +128,5 @@ def before_migrate(sender, using, **kwargs):
 
 
 def after_migrate(sender, using, apps=None, **kwargs):
+    # `flush` sends the signal without the migration state: the current models are the state.
     install_involvement_triggers(connections[using], apps or global_apps)

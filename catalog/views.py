@@ -313,8 +313,8 @@ class CatalogListView(ListView):
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
-        if context["facets_too_slow"]:
-            response.cache_seconds = settings.PUBLIC_FACET_RETRY_SECONDS  # see catalog/caching.py
+        if context["facets_too_slow"]:  # kept only until the counts are tried again (catalog/caching.py)
+            response.cache_seconds = self.filterset.counts_seconds
         return response
 
     def chips(self):

@@ -94,6 +94,12 @@ def make_citation(record, source=None, **kwargs):
     return Citation.objects.create(record=record, source=source or make_source(), **{**defaults, **kwargs})
 
 
+def dumped_exercise(exercise, **fields):
+    """A row of an older dump of `exercise`: its key and name as they are, and `fields`."""
+    fields = {"key": exercise.key, "name_zh": exercise.name_zh, "date": "2014", **fields}
+    return {"model": "catalog.exercise", "pk": exercise.pk, "fields": fields}
+
+
 def load_dump(directory, *rows):
     """`loaddata` of a dump holding `rows` (dicts as `dumpdata` writes them), written in `directory`."""
     dump = directory / "dump.json"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from catalog.involvement import drop_involvement_triggers
 from catalog.models import Exercise, ExerciseInvolvement
 
-from .factories import load_dump, make_exercise, make_state
+from .factories import dumped_exercise, load_dump, make_exercise, make_state
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
@@ -83,18 +83,7 @@ def test_deleting_an_exercise_removes_its_rows(exercise):
 
 
 def test_loading_an_older_dump_follows_its_links(exercise, states, tmp_path):
-    older = {
-        "model": "catalog.exercise",
-        "pk": exercise.pk,
-        "fields": {
-            "key": "rubezh-2014",
-            "name_zh": "防线-2014",
-            "date": "2014",
-            "participants": [states["BY"].pk],
-        },
-    }
-
-    load_dump(tmp_path, older)
+    load_dump(tmp_path, dumped_exercise(exercise, participants=[states["BY"].pk]))
 
     assert involved(exercise) == {"KZ", "BY"}
 

@@ -10,7 +10,7 @@ from django.db import connection, connections, models, transaction
 from catalog.models import CatalogVersion, Exercise, HistoricalExercise
 from catalog.versioning import current_version, versioned_tables
 
-from .factories import load_dump, make_exercise, make_state
+from .factories import dumped_exercise, load_dump, make_exercise, make_state
 from .test_views import texts
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
@@ -78,20 +78,9 @@ def test_a_raw_sql_update_changes_the_page_at_once(client, page_cache, exercise)
 
 
 def test_loading_an_older_dump_changes_the_page_at_once(client, page_cache, exercise, tmp_path):
-    older = {
-        "model": "catalog.exercise",
-        "pk": exercise.pk,
-        "fields": {
-            "key": "rubezh-2014",
-            "name_zh": "防线-2014",
-            "name_en": "",
-            "date": "2014",
-            "troops": 1200,
-        },
-    }
     assert "3,000" in page(client, exercise)
 
-    load_dump(tmp_path, older)
+    load_dump(tmp_path, dumped_exercise(exercise, troops=1200))
 
     assert "1,200" in page(client, exercise)
 
