@@ -354,10 +354,14 @@ class CatalogFilterSet(django_filters.FilterSet):
         """[(filter name, label, [(value, label, count, selected)])] over the current results."""
         return []
 
+    #: {facet: column}: facets over a column of the listed records themselves, counted from the
+    #: filtered rows as they are read (the column is carried beside each result's id).
+    column_facets = {}
+
     def count_parts(self, within):
-        """{facet: [querysets of (value, count)]} over the results; `within(field)` is the condition
-        that keeps `field` (a record id) among the filtered results. The counts of each facet's
-        querysets are added up."""
+        """{facet: [querysets of (value, count)]} over related tables; `within(field)` is the
+        condition that keeps `field` (a record id) among the filtered results. The counts of each
+        facet's querysets are added up."""
         return {}
 
     @cached_property
@@ -419,11 +423,12 @@ class CatalogFilterSet(django_filters.FilterSet):
         return seconds_to_keep(self.counts) if self.is_valid() else settings.PUBLIC_FACET_CACHE_SECONDS
 
     def read_counts(self):
-        """The counts in one query. The filtered ids are computed once, as a materialized common
-        table expression that every count reads, instead of once per facet; an unfiltered list
-        counts over whole tables."""
+        """The counts in one query. The filtered ids, with the columns of `column_facets`, are
+        computed once, as a materialized common table expression that every count reads, instead
+        of once per facet; an unfiltered list counts over whole tables."""
         model = self.queryset.model
-        query = self.qs.order_by().values("pk")
+        columns = {name: model._meta.get_field(column).column for name, column in self.column_facets.items()}
+        query = self.qs.order_by().values("pk", *self.column_facets.values())
         connection = connections[query.db]
         quote = connection.ops.quote_name
         filtered = bool(query.query.where)
@@ -432,20 +437,26 @@ class CatalogFilterSet(django_filters.FilterSet):
         except EmptyResultSet:  # a filter no row can match
             return {"": {None: 0}}
         if filtered:
-            cte = f"WITH filtered_ids (pk) AS MATERIALIZED ({head}) "
+            names = ", ".join(["pk", *(quote(column) for column in columns.values())])
+            cte = f"WITH filtered_ids ({names}) AS MATERIALIZED ({head}) "
+            results = "filtered_ids"
 
             def within(field):
                 return Q(**{f"{field}__in": RawSQL("SELECT pk FROM filtered_ids", ())})
 
-            total = "SELECT COUNT(*) FROM filtered_ids"
         else:
-            cte = ""
+            cte, results = "", quote(model._meta.db_table)
 
             def within(field):
                 return Q()
 
-            total = f"SELECT COUNT(*) FROM {quote(model._meta.db_table)}"
-        selects, params = [f"SELECT '', NULL, ({total})"], list(head_params)
+        selects, params = [f"SELECT '', NULL, (SELECT COUNT(*) FROM {results})"], list(head_params)
+        for name, column in columns.items():
+            # Grouped on the bare column, so that an unfiltered list's count walks its index.
+            selects.append(
+                f"SELECT %s, CAST({quote(column)} AS text), COUNT(*) FROM {results} GROUP BY {quote(column)}"
+            )
+            params.append(name)
         for name, parts in self.count_parts(within).items():
             for part in parts:
                 sql, part_params = part.query.sql_with_params()
@@ -540,9 +551,6 @@ class CatalogFilterSet(django_filters.FilterSet):
             (getattr(model, relation).through.objects.all(), record, "state_id") for relation in relations
         ]
 
-    def records(self, within):
-        return self.queryset.model.objects.filter(within("pk"))
-
 
 def linked_ids(states, relation):
     """The ids of the records linked to any of `states` through `relation` (a many-to-many
@@ -633,9 +641,7 @@ class MembershipFilter(CatalogFilterSet):
         not_ended = Q(end="") | Q(end__gte=Left(Value(value), Length("end")))
         return queryset.exclude(start="").filter(started, not_ended)
 
-    def count_parts(self, within):
-        records = self.records(within)
-        return {"kind": [grouped(records, "role")], "state": [grouped(records, "state_id")]}
+    column_facets = {"kind": "role", "state": "state"}
 
     def facets(self):
         return [self.choice_facet(_("Role"), Role.choices), self.state_counts_facet("state", _("State"))]
@@ -670,9 +676,11 @@ class SummitFilter(CatalogFilterSet):
             return queryset
         return queryset.filter(Q(host__in=value) | linked_to_states(value, Summit.participants))
 
+    column_facets = {"kind": "kind"}
+
     def count_parts(self, within):
         sources = [(Summit.objects.all(), "pk", "host_id"), *self.link_sources("participants")]
-        return {"kind": [grouped(self.records(within), "kind")], "state": distinct_counts(sources, within)}
+        return {"state": distinct_counts(sources, within)}
 
     def facets(self):
         return [
@@ -737,9 +745,10 @@ class ExerciseFilter(CatalogFilterSet):
             return queryset
         return queryset.filter(linked_to_states(value, Exercise.hosts))
 
+    column_facets = {"kind": "series"}
+
     def count_parts(self, within):
         return {
-            "kind": [grouped(self.records(within), "series_id")],
             "host": distinct_counts(self.link_sources("hosts"), within),
             "state": distinct_counts(self.link_sources("states_involved"), within),
         }
@@ -795,11 +804,10 @@ class CrisisFilter(CatalogFilterSet):
             return queryset
         return queryset.filter(linked_to_states(value, Crisis.states))
 
+    column_facets = {"kind": "response"}
+
     def count_parts(self, within):
-        return {
-            "kind": [grouped(self.records(within), "response")],
-            "state": distinct_counts(self.link_sources("states"), within),
-        }
+        return {"state": distinct_counts(self.link_sources("states"), within)}
 
     def facets(self):
         return [
@@ -835,11 +843,10 @@ class MilestoneFilter(CatalogFilterSet):
             return queryset
         return queryset.filter(linked_to_states(value, Milestone.states))
 
+    column_facets = {"kind": "kind"}
+
     def count_parts(self, within):
-        return {
-            "kind": [grouped(self.records(within), "kind")],
-            "state": distinct_counts(self.link_sources("states"), within),
-        }
+        return {"state": distinct_counts(self.link_sources("states"), within)}
 
     def facets(self):
         return [
@@ -891,8 +898,7 @@ class SourceFilter(CatalogFilterSet):
     noun = staticmethod(lambda n: ngettext("%(count)s source", "%(count)s sources", n))
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("published"))
 
-    def count_parts(self, within):
-        return {"kind": [grouped(self.records(within), "kind")]}
+    column_facets = {"kind": "kind"}
 
     def facets(self):
         return [self.choice_facet(_("Kind"), SourceKind.choices)]

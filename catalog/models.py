@@ -544,7 +544,10 @@ class Exercise(BilingualRecord):
     class Meta:
         ordering = ["date", "key"]
         indexes = [
-            *sort_indexes("exercise", "date", "troops", "name_en"),
+            *sort_indexes("exercise", "troops", "name_en"),
+            # The date sort's index, carrying the series too: a range of years counts its results'
+            # series from here instead of reading each row.
+            models.Index(fields=["date", "id", "series"], name="exercise_date_sort"),
             # A range of years sorted by troops or by name reads both from here, not from each row.
             models.Index(fields=["date", "troops", "name_en", "id"], name="exercise_years_by_sorts"),
         ]
@@ -570,7 +573,9 @@ class ExerciseInvolvement(models.Model):
     joining both link tables and leaving out the hosts that also took part."""
 
     pk = models.CompositePrimaryKey("state", "exercise")
-    state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the primary key starts with it (on PostgreSQL, a second index on the
+    # state alone was read instead, row by row, where the key's index alone answers).
+    state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="+", db_index=False)
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")
 
     class Meta:

@@ -241,7 +241,10 @@ class CatalogListView(ListView):
     def get_template_names(self):
         return [f"catalog/{self.model._meta.model_name}_list.html"]
 
-    def base_queryset(self):
+    def shown_rows(self):
+        """The rows of a page as shown, read by id once the page's ids are known: their related
+        records and any counts beside them are read for those rows alone, not for every result
+        the filter and sort go through."""
         return self.model.objects.public()
 
     def get(self, request, *args, **kwargs):
@@ -270,7 +273,7 @@ class CatalogListView(ListView):
 
     def get_queryset(self):
         self.filterset = self.filterset_class(
-            self.request.GET, queryset=self.base_queryset(), request=self.request
+            self.request.GET, queryset=self.model.objects.all(), request=self.request
         )
         if not self.filterset.is_valid():
             # Never show unfiltered results for a filter we could not apply.
@@ -278,7 +281,7 @@ class CatalogListView(ListView):
         return self.filterset.qs
 
     def paginate_queryset(self, queryset, page_size):
-        paginator = IdFirstPaginator(queryset, page_size, rows=self.base_queryset())
+        paginator = IdFirstPaginator(queryset, page_size, rows=self.shown_rows())
         if self.filterset.is_valid():
             paginator.count = self.filterset.total()  # counted with the facets, in the same query
             if self.request.GET.get("page"):  # past the first page (the normalised query drops page=1)
@@ -417,7 +420,7 @@ class SeriesListView(CatalogListView):
     )
     description = _("Exercises that recur under one name, such as Kanal or Rubezh.")
 
-    def base_queryset(self):
+    def shown_rows(self):
         return ExerciseSeries.objects.annotate(exercise_count=Count("exercises"))
 
 
@@ -433,7 +436,7 @@ class SourceListView(CatalogListView):
     )
     description = _("The documents every fact on this site is quoted from.")
 
-    def base_queryset(self):
+    def shown_rows(self):
         return Source.objects.annotate(citation_count=Count("citations"))
 
 
