@@ -679,7 +679,8 @@ class SummitFilter(CatalogFilterSet):
     column_facets = {"kind": "kind"}
 
     def count_parts(self, within):
-        sources = [(Summit.objects.all(), "pk", "host_id"), *self.link_sources("participants")]
+        # The hosts last: each is looked up among the participants, fewer lookups than the other way.
+        sources = [*self.link_sources("participants"), (Summit.objects.all(), "pk", "host_id")]
         return {"state": distinct_counts(sources, within)}
 
     def facets(self):

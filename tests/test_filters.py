@@ -147,6 +147,20 @@ def test_facets_count_results_per_value_and_link_to_the_narrower_list(states):
     assert facets["kind"] == []
 
 
+@pytest.mark.parametrize("query", ["", "year_from=2000"])
+def test_summit_facets_count_a_host_that_also_took_part_once(states, query):
+    make_summit(key="moscow", kind="regular", host=states["RU"], participants=[states["RU"], states["KZ"]])
+    make_summit(key="astana", kind="extraordinary", host=states["KZ"], participants=[states["RU"]])
+    make_summit(key="minsk", kind="regular", participants=[states["BY"]])
+    filterset = SummitFilter(QueryDict(query), queryset=SummitFilter._meta.model.objects.all())
+    facets = {name: values for name, _label, values in filterset.facets()}
+    assert {value["value"]: value["count"] for value in facets["state"]} == {"KZ": 2, "RU": 2, "BY": 1}
+    assert [(value["value"], value["count"]) for value in facets["kind"]] == [
+        ("regular", 2),
+        ("extraordinary", 1),
+    ]
+
+
 def test_heading_states_the_active_filters_in_words(states):
     for year in (2008, 2010, 2014):
         make_exercise(date=str(year), hosts=[states["KZ"]])
