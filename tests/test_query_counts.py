@@ -227,3 +227,18 @@ def test_in_production_such_a_relation_is_read_for_every_row_at_once(catalog, se
         hosts = [summit.host.code.code for summit in summits]
     assert len(queries) == 1
     assert hosts == [CODES[int(summit.key.split("-")[1]) % 5] for summit in summits]
+
+
+def test_a_list_counts_what_is_beside_its_rows_for_the_rows_of_its_page_alone(client, catalog):
+    for n in range(60):
+        make_source(key=f"source-{n:02d}")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/sources/")
+    rows = response.context["object_list"]
+    assert len(rows) == 50
+    assert {source.key: source.citation_count for source in rows} == {
+        source.key: Citation.objects.filter(source=source).count() for source in rows
+    }
+    # The citations are grouped for the 50 sources shown, not for every source to find them.
+    reads = [query["sql"] for query in queries if "catalog_citation" in query["sql"]]
+    assert reads and all(" IN (" in sql for sql in reads), reads
