@@ -301,6 +301,9 @@ class CatalogFilterSet(django_filters.FilterSet):
 
     noun = None  # a callable (count) -> "exercises"
     KEPT_IDS = 20_000  # the most results whose ids are kept in order (`ordered_ids`), about 5 bytes each
+    #: {facet: column}: facets over a column of the listed records themselves, counted from the
+    #: filtered rows as they are read (the column is carried beside each result's id).
+    column_facets = {}
 
     def describe(self):
         """The active filters as short phrases, in the active language."""
@@ -353,10 +356,6 @@ class CatalogFilterSet(django_filters.FilterSet):
     def facets(self):
         """[(filter name, label, [(value, label, count, selected)])] over the current results."""
         return []
-
-    #: {facet: column}: facets over a column of the listed records themselves, counted from the
-    #: filtered rows as they are read (the column is carried beside each result's id).
-    column_facets = {}
 
     def count_parts(self, within):
         """{facet: [querysets of (value, count)]} over related tables; `within(field)` is the
@@ -625,6 +624,7 @@ class MembershipFilter(CatalogFilterSet):
         fields = []
 
     noun = staticmethod(lambda n: ngettext("%(count)s membership period", "%(count)s membership periods", n))
+    column_facets = {"kind": "role", "state": "state"}
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("start", "end"))
 
     def state_phrases(self):
@@ -640,8 +640,6 @@ class MembershipFilter(CatalogFilterSet):
         started = Q(start__lte=value) | Q(start__startswith=value)
         not_ended = Q(end="") | Q(end__gte=Left(Value(value), Length("end")))
         return queryset.exclude(start="").filter(started, not_ended)
-
-    column_facets = {"kind": "role", "state": "state"}
 
     def facets(self):
         return [self.choice_facet(_("Role"), Role.choices), self.state_counts_facet("state", _("State"))]
@@ -669,14 +667,13 @@ class SummitFilter(CatalogFilterSet):
         fields = []
 
     noun = staticmethod(lambda n: ngettext("%(count)s summit", "%(count)s summits", n))
+    column_facets = {"kind": "kind"}
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
 
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
         return queryset.filter(Q(host__in=value) | linked_to_states(value, Summit.participants))
-
-    column_facets = {"kind": "kind"}
 
     def count_parts(self, within):
         # The hosts last: each is looked up among the participants, fewer lookups than the other way.
@@ -720,6 +717,7 @@ class ExerciseFilter(CatalogFilterSet):
         fields = []
 
     noun = staticmethod(lambda n: ngettext("%(count)s exercise", "%(count)s exercises", n))
+    column_facets = {"kind": "series"}
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
 
     def __init__(self, *args, **kwargs):
@@ -745,8 +743,6 @@ class ExerciseFilter(CatalogFilterSet):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
         return queryset.filter(linked_to_states(value, Exercise.hosts))
-
-    column_facets = {"kind": "series"}
 
     def count_parts(self, within):
         return {
@@ -798,14 +794,13 @@ class CrisisFilter(CatalogFilterSet):
         fields = []
 
     noun = staticmethod(lambda n: ngettext("%(count)s crisis", "%(count)s crises", n))
+    column_facets = {"kind": "response"}
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("start", "end"))
 
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
         return queryset.filter(linked_to_states(value, Crisis.states))
-
-    column_facets = {"kind": "response"}
 
     def count_parts(self, within):
         return {"state": distinct_counts(self.link_sources("states"), within)}
@@ -837,14 +832,13 @@ class MilestoneFilter(CatalogFilterSet):
         fields = []
 
     noun = staticmethod(lambda n: ngettext("%(count)s milestone", "%(count)s milestones", n))
+    column_facets = {"kind": "kind"}
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
 
     def filter_state(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
         return queryset.filter(linked_to_states(value, Milestone.states))
-
-    column_facets = {"kind": "kind"}
 
     def count_parts(self, within):
         return {"state": distinct_counts(self.link_sources("states"), within)}
@@ -897,9 +891,8 @@ class SourceFilter(CatalogFilterSet):
         fields = []
 
     noun = staticmethod(lambda n: ngettext("%(count)s source", "%(count)s sources", n))
-    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("published"))
-
     column_facets = {"kind": "kind"}
+    filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("published"))
 
     def facets(self):
         return [self.choice_facet(_("Kind"), SourceKind.choices)]
