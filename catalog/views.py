@@ -15,7 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
 from django.db.models import Case, Count, OuterRef, Prefetch, Q, Subquery, When
-from django.db.models.functions import Coalesce, Left
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import In
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
@@ -292,7 +292,9 @@ class CatalogListView(ListView):
         paginator = IdFirstPaginator(queryset, page_size, rows=self.shown_rows())
         if self.filterset.is_valid():
             paginator.count = self.filterset.total()  # counted with the facets, in the same query
-            if self.request.GET.get("page"):  # past the first page (the normalised query drops page=1)
+            paginator.ids = self.filterset.counted_ids  # read to count them, when the facets took too long
+            # Past the first page (the normalised query drops page=1).
+            if paginator.ids is None and self.request.GET.get("page"):
                 paginator.ids = self.filterset.ordered_ids()
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
@@ -310,6 +312,7 @@ class CatalogListView(ListView):
             else [],
             facets_too_slow=self.filterset.facets_too_slow,
             result_count=count,
+            more_results=valid and self.filterset.more_results,
             columns=self.columns,
             current_sort=self.request.GET.get("sort", ""),
             verbose_name_plural=self.model._meta.verbose_name_plural,
@@ -951,6 +954,15 @@ class TimelineForm(forms.Form):
     )
 
 
+def within_years(records, date_field, year_from, year_to):
+    """The records dated within the years from `year_from` to `year_to` (either may be None)."""
+    if year_from:
+        records = records.filter(**{f"{date_field}__gte": f"{year_from:04d}"})
+    if year_to:
+        records = records.filter(**{f"{date_field}__lt": year_upper_bound(year_to)})
+    return records
+
+
 @dataclass
 class YearWindow:
     """Consecutive years shown on one timeline page."""
@@ -994,16 +1006,8 @@ class TimelineView(TemplateView):
         sources = self.sources(form.cleaned_data)
         year_counts = defaultdict(int)
         for _kind, records, date_field, _title in sources:
-            rows = (
-                records.exclude(**{date_field: ""})
-                .order_by()
-                .values(year=Left(date_field, 4))
-                .annotate(n=Count("*"))
-                .values_list("year", "n")
-            )
-            for year, n in rows:
-                if year.isdigit():
-                    year_counts[int(year)] += n
+            for year, n in self.years_of(records, date_field, form.cleaned_data):
+                year_counts[year] += n
         windows = year_windows(year_counts, self.events_per_page)
         if not windows:
             return context
@@ -1029,6 +1033,22 @@ class TimelineView(TemplateView):
         )
         return context
 
+    def years_of(self, records, date_field, data):
+        """(year, number of records) of the years the records' dates fall in, within the form's
+        years.
+
+        Counted for each date, in the order of the date index, and added up by year: grouped on
+        the year itself, every date is sorted first (SQLite sorts a million exercises' dates in a
+        temporary B-tree: 0.56 s, against 0.14 s). A day has one row at most, so their number is
+        bounded by the days the catalog spans, whatever it holds."""
+        dated = records.exclude(**{date_field: ""}).order_by()
+        dated = within_years(dated, date_field, data.get("year_from"), data.get("year_to"))
+        years = defaultdict(int)
+        for date, n in dated.values_list(date_field).annotate(n=Count("*")):
+            if date[:4].isdigit():
+                years[int(date[:4])] += n
+        return years.items()
+
     def year_lists(self, window):
         """(label, URL) of the lists of a window's years, for events past the page's limit."""
         years = {"year_from": window.first, "year_to": window.last}
@@ -1048,31 +1068,21 @@ class TimelineView(TemplateView):
         return next((i for i, window in enumerate(windows) if window.first <= year <= window.last), 0)
 
     def sources(self, data):
-        """(kind, records, date field, title) of every kind asked for, within the filters."""
+        """(kind, records, date field, title) of every kind asked for, of the states asked for.
+
+        The form's years bound the counts of the years (`years_of`), and so the windows; each
+        query then names one range of dates: given two lower bounds on a column, SQLite walks its
+        index from the first (in a million exercises, from the first year for every year)."""
         kinds = set(data["kind"]) or {kind for kind, _label in TimelineForm.KINDS}
         states = data["state"]
-        year_from, year_to = data.get("year_from"), data.get("year_to")
-
-        def within_years(records, date_field):
-            if year_from:
-                records = records.filter(**{f"{date_field}__gte": f"{year_from:04d}"})
-            if year_to:
-                records = records.filter(**{f"{date_field}__lt": year_upper_bound(year_to)})
-            return records
-
         sources = []
         if "membership" in kinds:
             memberships = Membership.objects.public()
             if states:
                 memberships = memberships.filter(state__in=states)
             sources += [
-                (
-                    "membership",
-                    within_years(memberships, "start"),
-                    "start",
-                    _("%(state)s: %(role)s from this date"),
-                ),
-                ("membership", within_years(memberships, "end"), "end", _("%(state)s: %(role)s period ends")),
+                ("membership", memberships, "start", _("%(state)s: %(role)s from this date")),
+                ("membership", memberships, "end", _("%(state)s: %(role)s period ends")),
             ]
         # A state's records are read from the link tables' (state, record) indexes, as the lists
         # read them: joining both link tables under one OR lets PostgreSQL pick a plan that
@@ -1088,7 +1098,7 @@ class TimelineView(TemplateView):
             if kind not in kinds:
                 continue
             records = model.objects.filter(by_state) if states else model.objects.all()
-            sources.append((kind, within_years(records, date_field), date_field, None))
+            sources.append((kind, records, date_field, None))
         return sources
 
     def events(self, sources, window):

@@ -199,6 +199,43 @@ def test_facets_too_slow_to_count_are_said_on_the_page_and_the_results_still_sho
     assert "/en/exercises/rubezh-2008/" in {attrs.get("href") for attrs, _t in elements(response, "a")}
 
 
+@pytest.mark.parametrize("sort", ["", "-troops"])
+def test_results_of_facets_too_slow_to_count_are_counted_only_as_far_as_they_are_paged(
+    client, db, settings, monkeypatch, sort
+):
+    """Counting every result would take as long as the counts given up: the list names "more than"
+    what it pages, reading the results' ids once, in the order of the sort, to count them."""
+    settings.PUBLIC_FACET_TIME_LIMIT_MS = 0
+    monkeypatch.setattr(filters.CatalogFilterSet, "COUNTED_RESULTS", 3)
+    kazakhstan = make_state("KZ")
+    for n in range(5):
+        make_exercise(key=f"rubezh-{n}", date=f"200{n}", troops=1000 * (n % 3 + 1), hosts=[kazakhstan])
+    expected = list(filters.ExerciseFilter({"sort": sort}, queryset=Exercise.objects.all()).qs)[:3]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/en/exercises/", {"host": "KZ", "sort": sort})
+
+    assert texts(response, "h2", id="results-heading") == ["More than 3 exercises, hosted by Kazakhstan"]
+    assert list(response.context["object_list"]) == expected
+    assert texts(response, "p", **{"class": "results-note"}) == [
+        "Only the first 3 results are paged. Narrow the filters to reach the others."
+    ]
+    assert not [query for query in queries if "COUNT(" in query["sql"].upper()]
+    assert not elements(response, "a", rel="next")
+    chinese = client.get("/exercises/", {"host": "KZ", "sort": sort})
+    assert texts(chinese, "h2", id="results-heading") == ["超过 3 次演习，东道国：哈萨克斯坦"]
+
+
+def test_results_of_facets_too_slow_to_count_are_counted_in_full_when_they_are_few(client, db, settings):
+    settings.PUBLIC_FACET_TIME_LIMIT_MS = 0
+    kazakhstan = make_state("KZ")
+    for n in range(3):
+        make_exercise(key=f"rubezh-{n}", hosts=[kazakhstan])
+    response = client.get("/en/exercises/", {"host": "KZ"})
+    assert texts(response, "h2", id="results-heading") == ["3 exercises, hosted by Kazakhstan"]
+    assert texts(response, "p", **{"class": "results-note"}) == []
+
+
 @pytest.mark.parametrize("page_seconds", [600, 0], ids=["page stored", "page not stored"])
 def test_counts_left_out_are_tried_again_after_the_retry_time(client, db, page_cache, settings, page_seconds):
     """A cold start (a new worker, a database not yet in memory) can make the first count slow:

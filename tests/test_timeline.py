@@ -67,6 +67,16 @@ def test_year_range_limits_the_years_shown(client, events):
     ]
 
 
+def test_each_year_counts_its_events_whatever_the_precision_of_their_dates(client, db):
+    dates = ["2007-12-31", "2008", "2008-05", "2008-05-12", "2008-05-12", "2009", "2012-01"]
+    for n, date in enumerate(dates):
+        make_exercise(key=f"exercise-{n}", date=date)
+    response = timeline(client, year_from="2008", year_to="2011")
+    assert response.context["event_count"] == 5
+    assert [(w.first, w.last, w.count) for w in response.context["windows"]] == [(2008, 2009, 5)]
+    assert texts(response, "p", role="status") == ["5 个事件"]
+
+
 def test_an_invalid_timeline_filter_shows_an_error_and_no_events(client, events):
     response = timeline(client, year_from="soon", state="XX")
     assert response.status_code == 200
