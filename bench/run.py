@@ -101,6 +101,7 @@ KIND_PAGES = {
     "state_page": ("state page", "/states/KZ/"),
     "timeline": ("timeline, first years", "/timeline/"),
     "timeline_year": ("timeline from 2010", "/timeline/?year=2010"),
+    "timeline_state": ("timeline of one state", "/timeline/?state=KZ"),
     "sitemap": ("sitemap index", "/sitemap.xml"),
     "sitemap_page": ("sitemap page", "/sitemap-exercise-zh-hans.xml?p=2"),
     "search": ("search", "/search/?q=rubezh"),

@@ -563,7 +563,7 @@ def count_all(querysets):
 
 
 def filtered_list_url(route, query):
-    return f"{reverse(route)}?{urlencode(query)}"
+    return f"{reverse(route)}?{urlencode(query, doseq=True)}"
 
 
 @dataclass
@@ -969,7 +969,7 @@ class YearWindow:
 
     first: int
     last: int
-    count: int
+    count: int | None  # None when the events were not counted (`TimelineView.year_counts`)
 
     def __str__(self):
         return str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
@@ -1004,11 +1004,11 @@ class TimelineView(TemplateView):
         if not form.is_valid():
             return context
         sources = self.sources(form.cleaned_data)
-        year_counts = defaultdict(int)
-        for _kind, records, date_field, _title in sources:
-            for year, n in self.years_of(records, date_field, form.cleaned_data):
-                year_counts[year] += n
-        windows = year_windows(year_counts, self.events_per_page)
+        year_counts = self.year_counts(sources, form.cleaned_data)
+        if year_counts is None:
+            windows = self.single_years(sources, form.cleaned_data)
+        else:
+            windows = year_windows(year_counts, self.events_per_page)
         if not windows:
             return context
         index = self.window_index(windows)
@@ -1017,9 +1017,10 @@ class TimelineView(TemplateView):
         years = defaultdict(list)
         for event in events:
             years[event.year].append(event)
+        counted = year_counts is not None
         context.update(
             years=sorted(years.items()),
-            event_count=sum(year_counts.values()),
+            event_count=sum(year_counts.values()) if counted else None,
             windows=windows,
             window=window,
             shown_count=len(events),
@@ -1029,9 +1030,60 @@ class TimelineView(TemplateView):
             nearby_windows=windows[max(index - 10, 0) : index + 11],
             first_window=windows[0],
             last_window=windows[-1],
-            year_lists=self.year_lists(window) if len(events) < window.count else [],
+            year_lists=self.year_lists(window, form.cleaned_data["state"])
+            if self.events_left_out(events, window)
+            else [],
         )
         return context
+
+    def events_left_out(self, events, window):
+        """Whether the window holds more events than are shown; uncounted, a full page may."""
+        if window.count is None:
+            return len(events) >= self.events_per_page
+        return len(events) < window.count
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["event_count"] is None:  # kept only until the counts are tried again (catalog/caching.py)
+            response.cache_seconds = settings.PUBLIC_FACET_RETRY_SECONDS
+        return response
+
+    def year_counts(self, sources, data):
+        """{year: number of events}, or None when counting them took longer than
+        `PUBLIC_FACET_TIME_LIMIT_MS` (the facet counts' limit): a state's events are looked up
+        among all of each kind's, which at a million exercises takes seconds."""
+        counts = defaultdict(int)
+        try:
+            with filters.time_limit(connection, settings.PUBLIC_FACET_TIME_LIMIT_MS) as before_query:
+                for n, (_kind, records, date_field, _title) in enumerate(sources):
+                    if n:
+                        before_query()
+                    for year, count in self.years_of(records, date_field, data):
+                        counts[year] += count
+        except filters.TooSlow:
+            return None
+        return counts
+
+    def single_years(self, sources, data):
+        """A window of each year, uncounted, from the first date of the kinds asked for to the
+        last, within the form's years: read from the ends of each kind's date index, whatever
+        the states asked for, as the events of one year are read at most `events_per_page` a
+        kind."""
+        years = set()
+        for _kind, records, date_field, _title in sources:
+            dated = within_years(
+                records.model._default_manager.exclude(**{date_field: ""}),
+                date_field,
+                data.get("year_from"),
+                data.get("year_to"),
+            )
+            dates = dated.order_by(date_field).values_list(date_field, flat=True)
+            years.update(
+                int(date[:4]) for date in (dates.first(), dates.last()) if date and date[:4].isdigit()
+            )
+        if not years:
+            return []
+        return [YearWindow(year, year, None) for year in range(min(years), max(years) + 1)]
 
     def years_of(self, records, date_field, data):
         """(year, number of records) of the years the records' dates fall in, within the form's
@@ -1049,9 +1101,12 @@ class TimelineView(TemplateView):
                 years[int(date[:4])] += n
         return years.items()
 
-    def year_lists(self, window):
-        """(label, URL) of the lists of a window's years, for events past the page's limit."""
+    def year_lists(self, window, states):
+        """(label, URL) of the lists of a window's years and states, for events past the page's
+        limit."""
         years = {"year_from": window.first, "year_to": window.last}
+        if states:
+            years["state"] = [str(state.code) for state in states]
         return [
             (_("Exercises"), filtered_list_url("catalog:exercise_list", years)),
             (_("Summits"), filtered_list_url("catalog:summit_list", years)),

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog import filters
 from catalog.models import Exercise
+from catalog.views import TimelineView
 from tests.factories import make_exercise, make_state
 from tests.test_query_counts import build, ten_of_each
 from tests.test_views import elements, texts
@@ -181,6 +182,46 @@ def test_a_bad_timeline_window_shows_the_first_one(client, db):
     response = client.get("/en/timeline/", {"year": "99999999999999999999999"})
     assert response.status_code == 200
     assert [text for text in texts(response, "h2") if text.isdigit()] == ["2008"]
+
+
+@pytest.fixture
+def kazakh_exercises_of_2008(db, monkeypatch):
+    """Three of KZ's exercises in 2008, on a timeline of two events a page, and RU's in 2006 and 2010."""
+    monkeypatch.setattr(TimelineView, "events_per_page", 2)
+    kazakhstan, russia = make_state("KZ"), make_state("RU")
+    for n in range(3):
+        make_exercise(key=f"rubezh-{n}", date=f"2008-0{n + 1}", hosts=[kazakhstan])
+    make_exercise(key="zapad-2006", date="2006", hosts=[russia])
+    make_exercise(key="zapad-2010", date="2010", hosts=[russia])
+
+
+def hrefs(response):
+    return {attrs.get("href") for attrs, _t in elements(response, "a")}
+
+
+def test_a_year_past_the_page_links_the_lists_of_its_states(client, kazakh_exercises_of_2008):
+    response = client.get("/en/timeline/", {"state": "KZ"})
+    assert texts(response, "p", role="status") == ["3 events"]
+    assert [attrs["datetime"] for attrs, _t in elements(response, "time")] == ["2008-01", "2008-02"]
+    assert "/en/exercises/?year_from=2008&year_to=2008&state=KZ" in hrefs(response)
+
+
+def test_a_timeline_too_slow_to_count_by_year_shows_one_year_at_a_time(
+    client, kazakh_exercises_of_2008, settings
+):
+    settings.PUBLIC_FACET_TIME_LIMIT_MS = 0
+    response = client.get("/en/timeline/", {"state": "KZ", "year": "2008"})
+    assert texts(response, "p", role="status") == ["Events of 2008"]
+    assert len(texts(response, "p", **{"class": "facets-too-slow"})) == 1
+    assert [attrs["datetime"] for attrs, _t in elements(response, "time")] == ["2008-01", "2008-02"]
+    assert "/en/exercises/?year_from=2008&year_to=2008&state=KZ" in hrefs(response)
+    # A window for each year between the first and the last of any state's exercises.
+    assert [str(window) for window in response.context["windows"]] == ["2006", "2007", "2008", "2009", "2010"]
+    assert not response.has_header("ETag")  # kept only until the counts are tried again
+
+    quiet_year = client.get("/en/timeline/", {"state": "KZ", "year": "2009"})
+    assert texts(quiet_year, "p", **{"class": "empty"}) == ["No events match these filters."]
+    assert "?state=KZ&year=2010" in hrefs(quiet_year)
 
 
 # --- Facets too slow to count -----------------------------------------------------------------
