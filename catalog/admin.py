@@ -10,7 +10,6 @@ from django.contrib.auth import get_permission_codename
 from django.contrib.contenttypes.admin import GenericStackedInline
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -36,6 +35,7 @@ from .models import (
     Source,
     State,
     Summit,
+    related_count,
 )
 from .resources import RESOURCE_FOR_MODEL, CitationResource
 from .spreadsheets import FORMATS, XLSX, UnreadableFile
@@ -284,7 +284,8 @@ class CatalogAdmin(SpreadsheetMixin, HistoryAdmin):
     save_on_top = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(citation_count=Count("citations", distinct=True))
+        citations = Citation.objects.filter(content_type=ContentType.objects.get_for_model(self.model))
+        return super().get_queryset(request).annotate(citation_count=related_count(citations, "object_id"))
 
     @admin.display(description=_("citations"), ordering="citation_count")
     def citation_count(self, obj):
@@ -339,7 +340,11 @@ class StateAdmin(CatalogAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(membership_count=Count("memberships", distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(membership_count=related_count(Membership.objects.all(), "state"))
+        )
 
     @admin.display(description=_("membership periods"), ordering="membership_count")
     def membership_count(self, obj):
@@ -414,7 +419,11 @@ class ExerciseSeriesAdmin(CatalogAdmin):
     search_fields = BILINGUAL_SEARCH
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(exercise_count=Count("exercises", distinct=True))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(exercise_count=related_count(Exercise.objects.all(), "series"))
+        )
 
     @admin.display(description=_("exercises"), ordering="exercise_count")
     def exercise_count(self, obj):

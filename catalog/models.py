@@ -11,8 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Left, Length, Now
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Left, Length, Now
 from django.urls import reverse
 from django.utils import translation
 from django.utils.text import capfirst
@@ -770,6 +770,15 @@ def citable_field_label(model, name):
 # The stored encyclopedia copies carry wiki link syntax, `[text](../Page/x.md "wikilink")`, and a verbatim
 # quote may start or end inside a link: a reader sees only the text.
 WIKI_LINK_TARGET_RE = re.compile(r'\]\([^)\s]*(?:\s+"[^"]*")?\)')
+
+
+def related_count(rows, field):
+    """The number of `rows` (a queryset of another model) whose `field` names the row: counted for
+    each row in that field's index, so only for the rows read. A join grouped on the rows reads
+    every related row instead (on PostgreSQL, every citation in the table, to count those of a
+    page of 50 sources; in the admin, 1.5 s for a page of 100,000 exercises)."""
+    related = rows.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    return Coalesce(Subquery(related.annotate(n=Count("*")).values("n")), 0)
 
 
 class CitationQuerySet(models.QuerySet):

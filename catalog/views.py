@@ -14,8 +14,7 @@ from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
-from django.db.models import Case, Count, OuterRef, Prefetch, Q, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, Prefetch, Q, When
 from django.db.models.lookups import In
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
@@ -51,6 +50,7 @@ from .models import (
     Summit,
     citable_field_label,
     newest_source_date,
+    related_count,
 )
 from .templatetags.catalog_tags import list_separator, reader_text_html
 
@@ -216,14 +216,6 @@ class IdFirstPaginator(Paginator):
             ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.rows.order_by().filter(pk__in=ids)}
         return Page([rows[pk] for pk in ids if pk in rows], number, self)
-
-
-def related_count(model, field):
-    """The number of `model` rows whose foreign key `field` names the row: counted for each row in
-    that key's index. A join grouped on the rows reads every related row instead (on PostgreSQL,
-    every citation in the table, to count those of a page of 50 sources)."""
-    related = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
-    return Coalesce(Subquery(related.annotate(n=Count("*")).values("n")), 0)
 
 
 class CatalogListView(ListView):
@@ -432,7 +424,7 @@ class SeriesListView(CatalogListView):
     description = _("Exercises that recur under one name, such as Kanal or Rubezh.")
 
     def shown_rows(self):
-        return ExerciseSeries.objects.annotate(exercise_count=related_count(Exercise, "series"))
+        return ExerciseSeries.objects.annotate(exercise_count=related_count(Exercise.objects.all(), "series"))
 
 
 class SourceListView(CatalogListView):
@@ -448,7 +440,7 @@ class SourceListView(CatalogListView):
     description = _("The documents every fact on this site is quoted from.")
 
     def shown_rows(self):
-        return Source.objects.annotate(citation_count=related_count(Citation, "source"))
+        return Source.objects.annotate(citation_count=related_count(Citation.objects.all(), "source"))
 
 
 # --- Details ----------------------------------------------------------------------------------

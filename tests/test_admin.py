@@ -147,3 +147,25 @@ def test_a_state_cannot_both_attend_and_skip_a_summit(admin_client):
     )
     assert response.status_code == 200
     assert "cannot both take part in and stay away from a summit" in response.content.decode()
+
+
+def test_changelists_count_each_rows_related_records_and_sort_by_the_counts(admin_client):
+    kazakhstan, russia = make_state("KZ"), make_state("RU")
+    make_membership(state=kazakhstan)
+    make_membership(state=kazakhstan, role="observer")
+    kanal = ExerciseSeries.objects.create(key="kanal", name_zh="通道", name_en="Kanal")
+    cited_twice = make_exercise(key="rubezh-2008", series=kanal)
+    cited_once = make_exercise(key="rubezh-2009", series=kanal)
+    make_exercise(key="rubezh-2010")
+    make_citation(cited_twice, quote="一")
+    make_citation(cited_twice, quote="二")
+    make_citation(cited_once, quote="三")
+    make_citation(russia, quote="四")  # a citation of another kind of record with the same id
+
+    def counts(model, column, **query):
+        response = admin_client.get(reverse(f"admin:catalog_{model}_changelist"), query)
+        return [getattr(row, column) for row in response.context["cl"].result_list]
+
+    assert counts("exercise", "citation_count", o="-7") == [2, 1, 0]
+    assert sorted(counts("state", "membership_count")) == [0, 2]
+    assert counts("exerciseseries", "exercise_count") == [2]
