@@ -289,12 +289,16 @@ def time_limit(connection, milliseconds):
         connection.connection.set_progress_handler(None, 0)
 
 
+def retry_seconds():
+    """How long counts given up on (and a page made without them) are kept before they are tried
+    again."""
+    return min(settings.PUBLIC_FACET_CACHE_SECONDS, settings.PUBLIC_FACET_RETRY_SECONDS)
+
+
 def seconds_to_keep(counts):
     """Facet counts are kept for the facet cache's time; counts given up on only until they are
     tried again."""
-    if "too_slow" in counts:
-        return min(settings.PUBLIC_FACET_CACHE_SECONDS, settings.PUBLIC_FACET_RETRY_SECONDS)
-    return settings.PUBLIC_FACET_CACHE_SECONDS
+    return retry_seconds() if "too_slow" in counts else settings.PUBLIC_FACET_CACHE_SECONDS
 
 
 class CatalogFilterSet(django_filters.FilterSet):

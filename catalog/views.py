@@ -1037,7 +1037,7 @@ class TimelineView(TemplateView):
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
         if context["event_count"] is None:  # kept only until the counts are tried again (catalog/caching.py)
-            response.cache_seconds = settings.PUBLIC_FACET_RETRY_SECONDS
+            response.cache_seconds = filters.retry_seconds()
         return response
 
     def year_counts(self, sources, data):
