@@ -105,9 +105,10 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "cstosite.wsgi.application"
 
+# A blank DATABASE_URL is taken as unset, as CACHE_URL is (dj-database-url gives it no engine).
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_DB_CONN_MAX_AGE", "60")),
     )
 }

@@ -62,6 +62,20 @@ def test_production_start_fails_clearly_without_a_secret_key():
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
 
+def test_a_blank_database_url_serves_the_default_sqlite_database():
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.db import connection; print(connection.vendor)",
+        DATABASE_URL=" ",
+        DJANGO_DEBUG="1",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "sqlite"
+
+
 # The public templates are written on another branch. Where one is still missing, a stand-in
 # that lists the page's records takes its place, so these tests exercise the views (filters,
 # querysets) and the headers; the real templates, once present, are found first and used.
