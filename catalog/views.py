@@ -1045,8 +1045,8 @@ class TimelineView(TemplateView):
         `PUBLIC_FACET_TIME_LIMIT_MS` (the facet counts' limit): a state's events are looked up
         among all of each kind's, which at a million exercises takes seconds.
 
-        One query for every kind (UNION ALL), so the limit is set once and the page's queries do
-        not grow with the kinds asked for."""
+        All the kinds in one query (UNION ALL), so the limit is set once and the page's queries
+        do not grow with the kinds asked for."""
         per_kind = [
             self.dates_of(records, date_field, data) for _kind, records, date_field, _title in sources
         ]
