@@ -2,6 +2,7 @@
 
 import re
 from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 import pytest
 from django.db import connection
@@ -345,6 +346,20 @@ def test_sitemap_lists_every_record_in_both_languages(client, catalog):
     assert "/en/crises/kazakhstan-2022/" in locations
     assert "/states/UZ/" in locations and "/en/states/UZ/" in locations
     assert "/sources/rfe/" in locations
+
+
+def test_a_sitemap_page_gives_each_url_with_the_day_its_record_last_changed(client, catalog):
+    response = client.get("/sitemap-crisis-en.xml")
+    assert response["Content-Type"] == "application/xml"
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    urls = ElementTree.fromstring(response.content).findall("s:url", namespace)
+    lastmod = {
+        url.findtext("s:loc", namespaces=namespace): url.findtext("s:lastmod", namespaces=namespace)
+        for url in urls
+    }
+    crisis = Crisis.objects.get(key="kazakhstan-2022")
+    assert lastmod["http://testserver/en/crises/kazakhstan-2022/"] == crisis.updated_at.date().isoformat()
+    assert len(lastmod) == Crisis.objects.count()
 
 
 def test_robots_txt_points_at_the_sitemap(client, db):
