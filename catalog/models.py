@@ -568,19 +568,27 @@ class Exercise(BilingualRecord):
 class ExerciseInvolvement(models.Model):
     """A state that hosted or took part in an exercise: one row per (state, exercise), whichever
     of the two link tables names it, or both. Written by the database only (catalog/involvement.py):
-    triggers on `Exercise.hosts` and `Exercise.participants` keep it in step in the writing
-    transaction, so the "host or participant" filter and its counts read one index instead of
-    joining both link tables and leaving out the hosts that also took part."""
+    triggers on `Exercise.hosts`, `Exercise.participants` and the exercise's date keep it in step in
+    the writing transaction, so the "host or participant" filter and its counts read one index
+    instead of joining both link tables and leaving out the hosts that also took part."""
 
     pk = models.CompositePrimaryKey("state", "exercise")
     # No index of its own: the primary key starts with it (on PostgreSQL, a second index on the
     # state alone was read instead, row by row, where the key's index alone answers).
     state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="+", db_index=False)
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")
+    # The exercise's date, copied by the database whoever writes either table, so that a state's
+    # exercises are read in date order, or within some years, from one index: the timeline of a
+    # state would otherwise look up each of the state's exercises to learn its date.
+    date = models.CharField(_("date"), max_length=10, db_default="", editable=False)
 
     class Meta:
-        # The primary key serves "the exercises of a state"; this, "the states of these exercises".
-        indexes = [models.Index(fields=["exercise", "state"], name="involvement_by_exercise")]
+        # The primary key serves "the exercises of a state"; these, "the states of these exercises"
+        # and "a state's exercises by date".
+        indexes = [
+            models.Index(fields=["exercise", "state"], name="involvement_by_exercise"),
+            models.Index(fields=["state", "date", "exercise"], name="involvement_by_state_date"),
+        ]
         verbose_name = _("state in an exercise")
         default_permissions = ()  # written by the database only: nobody is given rights to it
 

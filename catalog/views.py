@@ -3,6 +3,7 @@
 Every view starts from the model's `public()` queryset, so each page costs a fixed number of
 queries whatever the number of records."""
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from .models import (
     Citation,
     Crisis,
     Exercise,
+    ExerciseInvolvement,
     ExerciseSeries,
     FactTopic,
     Membership,
@@ -956,6 +958,59 @@ def within_years(records, date_field, year_from, year_to):
 
 
 @dataclass
+class TimelineSource:
+    """One kind of event on the timeline: its records and the field that dates them, and the
+    title of each event when it is not the record's name."""
+
+    kind: str
+    records: models.QuerySet
+    date_field: str
+    title: str | None = None
+
+    def dates(self, year_from, year_to):
+        """(date, number of records) of the records' dates within the years.
+
+        Counted for each date, in the order of the date index, and added up by year afterwards:
+        grouped on the year itself, every date is sorted first (SQLite sorts a million exercises'
+        dates in a temporary B-tree: 0.56 s, against 0.14 s). A day has one row at most, so their
+        number is bounded by the days the catalog spans, whatever it holds."""
+        dated = self.records.exclude(**{self.date_field: ""}).order_by()
+        dated = within_years(dated, self.date_field, year_from, year_to)
+        return dated.values_list(self.date_field).annotate(n=Count("*"))
+
+    def within(self, first_year, last_year):
+        """The records dated within the years, in date order."""
+        records = within_years(self.records, self.date_field, first_year, last_year)
+        return records.order_by(self.date_field, "pk")
+
+
+@dataclass
+class StatesExercises(TimelineSource):
+    """The exercises some states hosted or joined, found by their dates in the involvement table's
+    (state, date) index: looked up among all exercises instead, each of a state's exercises would
+    be read to learn its date (tens of thousands for one state at 100,000 exercises)."""
+
+    states: list = dataclasses.field(default_factory=list)
+
+    def involvement(self, year_from, year_to):
+        involvement = ExerciseInvolvement.objects.filter(state__in=self.states).order_by()
+        return within_years(involvement, "date", year_from, year_to)
+
+    def dates(self, year_from, year_to):
+        # An exercise of several of the states asked for has a row for each: counted once.
+        return (
+            self.involvement(year_from, year_to)
+            .exclude(date="")
+            .values_list("date")
+            .annotate(n=Count("exercise", distinct=True))
+        )
+
+    def within(self, first_year, last_year):
+        ids = self.involvement(first_year, last_year).values("exercise")
+        return super().within(first_year, last_year).filter(pk__in=ids)
+
+
+@dataclass
 class YearWindow:
     """Consecutive years shown on one timeline page."""
 
@@ -1047,9 +1102,7 @@ class TimelineView(TemplateView):
 
         All the kinds in one query (UNION ALL), so the limit is set once and the page's queries
         do not grow with the kinds asked for."""
-        per_kind = [
-            self.dates_of(records, date_field, data) for _kind, records, date_field, _title in sources
-        ]
+        per_kind = [source.dates(data.get("year_from"), data.get("year_to")) for source in sources]
         counts = defaultdict(int)
         try:
             with filters.time_limit(connection, settings.PUBLIC_FACET_TIME_LIMIT_MS):
@@ -1066,9 +1119,10 @@ class TimelineView(TemplateView):
         the states asked for, as the events of one year are read at most `events_per_page` a
         kind."""
         years = set()
-        for _kind, records, date_field, _title in sources:
+        for source in sources:
+            date_field = source.date_field
             dated = within_years(
-                records.model._default_manager.exclude(**{date_field: ""}),
+                source.records.model._default_manager.exclude(**{date_field: ""}),
                 date_field,
                 data.get("year_from"),
                 data.get("year_to"),
@@ -1080,17 +1134,6 @@ class TimelineView(TemplateView):
         if not years:
             return []
         return [YearWindow(year, year, None) for year in range(min(years), max(years) + 1)]
-
-    def dates_of(self, records, date_field, data):
-        """(date, number of records) of the records' dates within the form's years.
-
-        Counted for each date, in the order of the date index, and added up by year afterwards:
-        grouped on the year itself, every date is sorted first (SQLite sorts a million exercises'
-        dates in a temporary B-tree: 0.56 s, against 0.14 s). A day has one row at most, so their
-        number is bounded by the days the catalog spans, whatever it holds."""
-        dated = records.exclude(**{date_field: ""}).order_by()
-        dated = within_years(dated, date_field, data.get("year_from"), data.get("year_to"))
-        return dated.values_list(date_field).annotate(n=Count("*"))
 
     def year_lists(self, window, states):
         """(label, URL) of the lists of a window's years and states, for events past the page's
@@ -1114,21 +1157,23 @@ class TimelineView(TemplateView):
         return next((i for i, window in enumerate(windows) if window.first <= year <= window.last), 0)
 
     def sources(self, data):
-        """(kind, records, date field, title) of every kind asked for, of the states asked for.
+        """A `TimelineSource` of every kind asked for, of the states asked for.
 
         The form's years bound the counts of the years (`dates_of`), and so the windows; each
         query then names one range of dates: given two lower bounds on a column, SQLite walks its
         index from the first (in a million exercises, from the first year for every year)."""
         kinds = set(data["kind"]) or {kind for kind, _label in TimelineForm.KINDS}
-        states = data["state"]
+        # By their ids: given the form's query of the codes instead, SQLite does not know how many
+        # states it names, and sorts a state's dates again for the counts.
+        states = list(data["state"])
         sources = []
         if "membership" in kinds:
             memberships = Membership.objects.public()
             if states:
                 memberships = memberships.filter(state__in=states)
             sources += [
-                ("membership", memberships, "start", _("%(state)s: %(role)s from this date")),
-                ("membership", memberships, "end", _("%(state)s: %(role)s period ends")),
+                TimelineSource("membership", memberships, "start", _("%(state)s: %(role)s from this date")),
+                TimelineSource("membership", memberships, "end", _("%(state)s: %(role)s period ends")),
             ]
         # A state's records are read from the link tables' (state, record) indexes, as the lists
         # read them: joining both link tables under one OR lets PostgreSQL pick a plan that
@@ -1136,15 +1181,17 @@ class TimelineView(TemplateView):
         linked = filters.linked_to_states
         dated = (
             ("summit", Summit, "date", Q(host__in=states) | linked(states, Summit.participants)),
-            ("exercise", Exercise, "date", linked(states, Exercise.states_involved)),
             ("crisis", Crisis, "start", linked(states, Crisis.states)),
             ("milestone", Milestone, "date", linked(states, Milestone.states)),
         )
         for kind, model, date_field, by_state in dated:
-            if kind not in kinds:
-                continue
-            records = model.objects.filter(by_state) if states else model.objects.all()
-            sources.append((kind, records, date_field, None))
+            if kind in kinds:
+                records = model.objects.filter(by_state) if states else model.objects.all()
+                sources.append(TimelineSource(kind, records, date_field))
+        if "exercise" in kinds and states:
+            sources.append(StatesExercises("exercise", Exercise.objects.all(), "date", states=states))
+        elif "exercise" in kinds:
+            sources.append(TimelineSource("exercise", Exercise.objects.all(), "date"))
         return sources
 
     def events(self, sources, window):
@@ -1153,19 +1200,14 @@ class TimelineView(TemplateView):
         labels = dict(TimelineForm.KINDS)
         order = [kind for kind, _label in TimelineForm.KINDS]
         events = []
-        for kind, records, date_field, title in sources:
-            records = records.filter(
-                **{
-                    f"{date_field}__gte": f"{window.first:04d}",
-                    f"{date_field}__lt": year_upper_bound(window.last),
-                }
-            ).order_by(date_field, "pk")[: self.events_per_page]
-            for record in records:
+        for source in sources:
+            kind, title = source.kind, source.title
+            for record in source.within(window.first, window.last)[: self.events_per_page]:
                 if title:
                     text = title % {"state": record.state, "role": record.get_role_display()}
                 else:
                     text = str(record)
-                events.append(Event(getattr(record, date_field), kind, labels[kind], text, record))
+                events.append(Event(getattr(record, source.date_field), kind, labels[kind], text, record))
         events.sort(key=lambda event: (event.date, order.index(event.kind), event.record.pk))
         return events[: self.events_per_page]
 

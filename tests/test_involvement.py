@@ -111,6 +111,56 @@ def test_the_host_or_participant_filter_and_its_counts_count_each_exercise_once(
     assert str(states["BY"].pk) not in counts
 
 
+def dates(exercise):
+    return set(ExerciseInvolvement.objects.filter(exercise=exercise).values_list("date", flat=True))
+
+
+def test_each_row_carries_its_exercises_date_however_the_date_is_changed(exercise, states):
+    assert dates(exercise) == {"2008-07"}
+
+    exercise.date = "2014-09-12"
+    exercise.save()
+    assert dates(exercise) == {"2014-09-12"}
+
+    Exercise.objects.filter(pk=exercise.pk).update(date="2015")
+    assert dates(exercise) == {"2015"}
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_exercise SET date = %s WHERE id = %s", ["2016-05", exercise.pk])
+    assert dates(exercise) == {"2016-05"}
+
+    exercise.refresh_from_db()
+    exercise.participants.add(states["BY"])
+    assert dates(exercise) == {"2016-05"}
+    assert len(involved(exercise)) == 4
+
+
+def test_a_dump_naming_rows_with_another_date_or_none_gets_the_exercises_date(exercise, states, tmp_path):
+    rows = [
+        {
+            "model": "catalog.exerciseinvolvement",
+            "fields": {"state": states["KZ"].pk, "exercise": exercise.pk},
+        },
+        {
+            "model": "catalog.exerciseinvolvement",
+            "fields": {"state": states["RU"].pk, "exercise": exercise.pk, "date": "1999"},
+        },
+    ]
+    load_dump(tmp_path, dumped_exercise(exercise, date="2011-03"), *rows)
+
+    assert dates(exercise) == {"2011-03"}
+
+
+def test_the_timeline_of_a_state_follows_a_changed_date(client, exercise, states):
+    Exercise.objects.filter(pk=exercise.pk).update(date="2019-06")
+
+    timeline = client.get(reverse("catalog:timeline"), {"state": "RU", "year": "2019"})
+    assert [event.record.key for _year, events in timeline.context["years"] for event in events] == [
+        "rubezh-2014"
+    ]
+    assert [year for year, _events in timeline.context["years"]] == ["2019"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_links_written_while_the_triggers_were_off_are_taken_in_after_a_migrate():
     kazakhstan, russia = make_state("KZ"), make_state("RU")
@@ -169,3 +219,43 @@ def test_removing_the_host_and_the_participant_link_at_once_leaves_no_row():
             thread.join(10)
     assert second_done.is_set()
     assert involved(record) == set()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_date_changed_while_a_link_is_being_added_reaches_the_new_row():
+    """An editor adds a state to an exercise while another changes its date: the second waits for
+    the first, and then copies the new date to the row the first added, which it could not see."""
+    kazakhstan, russia = make_state("KZ"), make_state("RU")
+    record = make_exercise(key="rubezh-2022", date="2022-05", hosts=[kazakhstan])
+    added, release, redated = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        try:
+            with transaction.atomic():
+                Exercise.objects.get(pk=record.pk).participants.add(russia)
+                added.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            Exercise.objects.filter(pk=record.pk).update(date="2023-09")
+            redated.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert added.wait(10)
+    threads[1].start()
+    try:
+        assert not redated.wait(0.5)  # waits on the exercise's row
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(10)
+    assert redated.is_set()
+    assert involved(record) == {"KZ", "RU"}
+    assert dates(record) == {"2023-09"}
