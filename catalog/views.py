@@ -15,7 +15,7 @@ from django.core import serializers
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
-from django.db.models import Case, Count, Prefetch, Q, When
+from django.db.models import Case, Count, F, Prefetch, Q, When
 from django.db.models.lookups import In
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
@@ -968,15 +968,16 @@ class TimelineSource:
     title: str | None = None
 
     def dates(self, year_from, year_to):
-        """(date, number of records) of the records' dates within the years.
+        """`day` and `n`, the number of records, of each of the records' dates within the years.
 
-        Counted for each date, in the order of the date index, and added up by year afterwards:
-        grouped on the year itself, every date is sorted first (SQLite sorts a million exercises'
-        dates in a temporary B-tree: 0.56 s, against 0.14 s). A day has one row at most, so their
-        number is bounded by the days the catalog spans, whatever it holds."""
+        Counted for each date, in the order of the date index, and added up by year afterwards
+        (`TimelineView.year_counts`): grouped on the year itself, every date is sorted first
+        (SQLite sorts a million exercises' dates in a temporary B-tree: 0.56 s, against 0.14 s).
+        A day has one row at most, so their number is bounded by the days the catalog spans,
+        whatever it holds."""
         dated = self.records.exclude(**{self.date_field: ""}).order_by()
         dated = within_years(dated, self.date_field, year_from, year_to)
-        return dated.values_list(self.date_field).annotate(n=Count("*"))
+        return dated.values(day=F(self.date_field)).annotate(n=Count("*"))
 
     def within(self, first_year, last_year):
         """The records dated within the years, in date order."""
@@ -1001,7 +1002,7 @@ class StatesExercises(TimelineSource):
         return (
             self.involvement(year_from, year_to)
             .exclude(date="")
-            .values_list("date")
+            .values(day=F("date"))
             .annotate(n=Count("exercise", distinct=True))
         )
 
@@ -1103,15 +1104,19 @@ class TimelineView(TemplateView):
         All the kinds in one query (UNION ALL), so the limit is set once and the page's queries
         do not grow with the kinds asked for."""
         per_kind = [source.dates(data.get("year_from"), data.get("year_to")) for source in sources]
-        counts = defaultdict(int)
+        sql, params = per_kind[0].union(*per_kind[1:], all=True).order_by().query.sql_with_params()
+        # Added up by year in the database: a state's dates are some 14,000 rows at 100,000
+        # exercises, which the ORM would take 30 ms to read. A union cannot be grouped again
+        # through the ORM.
+        by_year = f"SELECT SUBSTR(day, 1, 4), SUM(n) FROM ({sql}) dates GROUP BY 1"
         try:
-            with filters.time_limit(connection, settings.PUBLIC_FACET_TIME_LIMIT_MS):
-                for date, n in per_kind[0].union(*per_kind[1:], all=True).order_by():
-                    if date[:4].isdigit():
-                        counts[int(date[:4])] += n
+            limit = settings.PUBLIC_FACET_TIME_LIMIT_MS
+            with filters.time_limit(connection, limit), connection.cursor() as cursor:
+                cursor.execute(by_year, params)
+                rows = cursor.fetchall()
         except filters.TooSlow:
             return None
-        return counts
+        return {int(year): int(n) for year, n in rows if year.isdigit()}
 
     def single_years(self, sources, data):
         """A window of each year, uncounted, from the first date of the kinds asked for to the
