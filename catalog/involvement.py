@@ -23,8 +23,9 @@ date is taken from the exercise; and a change of an exercise's date is copied to
   copies the new date to it as well.
 
 Like the version triggers (catalog/versioning.py), they are dropped before and made again after
-every `migrate` of the catalog app (SQLite's table rebuilds drop a table's triggers), and the table
-is then brought in step with the link tables, in case links were written while they were off.
+every `migrate` of the catalog app (SQLite's table rebuilds drop a table's triggers, and SQLite will
+not rename a rebuilt exercise table into place while the date triggers name it), and the table is
+then brought in step with the link tables, in case links were written while they were off.
 """
 
 from django.apps import apps as global_apps

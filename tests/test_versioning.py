@@ -7,6 +7,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, connections, models, transaction
 
+from catalog.involvement import drop_involvement_triggers
 from catalog.models import CatalogVersion, Exercise, HistoricalExercise
 from catalog.versioning import current_version, versioned_tables
 
@@ -113,6 +114,9 @@ def rebuild_exercise_table():
     required = models.PositiveIntegerField(default=0)
     required.set_attributes_from_name("aircraft")
     required.model = Exercise
+    # As `migrate` does first: SQLite will not rename the rebuilt table into place while the
+    # involvement table's triggers name it.
+    drop_involvement_triggers(connection)
     with connection.schema_editor() as editor:
         editor.alter_field(Exercise, nullable, required)
         editor.alter_field(Exercise, required, nullable)
