@@ -449,7 +449,12 @@ class Summit(BilingualRecord):
 
     class Meta:
         ordering = ["date", "key"]
-        indexes = sort_indexes("summit", "date", "name_en")
+        indexes = [
+            *sort_indexes("summit", "name_en"),
+            # The date sort's index, carrying the host too: a state's summits in date order (its
+            # timeline) are found from here instead of reading each summit's row for its host.
+            models.Index(fields=["date", "id", "host"], name="summit_date_sort"),
+        ]
         verbose_name = _("summit")
         verbose_name_plural = _("summits")
         constraints = [
