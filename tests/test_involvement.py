@@ -181,6 +181,40 @@ def test_links_written_while_the_triggers_were_off_are_taken_in_after_a_migrate(
     assert involved(record) == {"RU", "KZ"}
 
 
+def second_waits_for_first(first_write, second_write):
+    """Runs `first_write` in a transaction held open, then `second_write` from another connection.
+    True when the second waited for the first to commit and then finished."""
+    written, release, second_done = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        try:
+            with transaction.atomic():
+                first_write()
+                written.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            second_write()
+            second_done.set()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert written.wait(10)
+    threads[1].start()
+    try:
+        waited = not second_done.wait(0.5)
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(10)
+    return waited and second_done.is_set()
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_removing_the_host_and_the_participant_link_at_once_leaves_no_row():
@@ -189,35 +223,11 @@ def test_removing_the_host_and_the_participant_link_at_once_leaves_no_row():
     and then sees that no link is left."""
     kazakhstan = make_state("KZ")
     record = make_exercise(key="rubezh-2021", hosts=[kazakhstan], participants=[kazakhstan])
-    removed, release, second_done = threading.Event(), threading.Event(), threading.Event()
 
-    def first():
-        try:
-            with transaction.atomic():
-                Exercise.objects.get(pk=record.pk).hosts.remove(kazakhstan)
-                removed.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    def second():
-        try:
-            Exercise.objects.get(pk=record.pk).participants.remove(kazakhstan)
-            second_done.set()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    threads[0].start()
-    assert removed.wait(10)
-    threads[1].start()
-    try:
-        assert not second_done.wait(0.5)  # waits on the pair's row
-    finally:
-        release.set()
-        for thread in threads:
-            thread.join(10)
-    assert second_done.is_set()
+    assert second_waits_for_first(
+        lambda: Exercise.objects.get(pk=record.pk).hosts.remove(kazakhstan),
+        lambda: Exercise.objects.get(pk=record.pk).participants.remove(kazakhstan),
+    )
     assert involved(record) == set()
 
 
@@ -225,37 +235,14 @@ def test_removing_the_host_and_the_participant_link_at_once_leaves_no_row():
 @pytest.mark.django_db(transaction=True)
 def test_a_date_changed_while_a_link_is_being_added_reaches_the_new_row():
     """An editor adds a state to an exercise while another changes its date: the second waits for
-    the first, and then copies the new date to the row the first added, which it could not see."""
+    the first (on the exercise's row), and then copies the new date to the row the first added,
+    which it could not see."""
     kazakhstan, russia = make_state("KZ"), make_state("RU")
     record = make_exercise(key="rubezh-2022", date="2022-05", hosts=[kazakhstan])
-    added, release, redated = threading.Event(), threading.Event(), threading.Event()
 
-    def first():
-        try:
-            with transaction.atomic():
-                Exercise.objects.get(pk=record.pk).participants.add(russia)
-                added.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    def second():
-        try:
-            Exercise.objects.filter(pk=record.pk).update(date="2023-09")
-            redated.set()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    threads[0].start()
-    assert added.wait(10)
-    threads[1].start()
-    try:
-        assert not redated.wait(0.5)  # waits on the exercise's row
-    finally:
-        release.set()
-        for thread in threads:
-            thread.join(10)
-    assert redated.is_set()
+    assert second_waits_for_first(
+        lambda: Exercise.objects.get(pk=record.pk).participants.add(russia),
+        lambda: Exercise.objects.filter(pk=record.pk).update(date="2023-09"),
+    )
     assert involved(record) == {"KZ", "RU"}
     assert dates(record) == {"2023-09"}
