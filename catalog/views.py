@@ -1164,7 +1164,7 @@ class TimelineView(TemplateView):
     def sources(self, data):
         """A `TimelineSource` of every kind asked for, of the states asked for.
 
-        The form's years bound the counts of the years (`dates_of`), and so the windows; each
+        The form's years bound the counts of the years (`TimelineSource.dates`), and so the windows; each
         query then names one range of dates: given two lower bounds on a column, SQLite walks its
         index from the first (in a million exercises, from the first year for every year)."""
         kinds = set(data["kind"]) or {kind for kind, _label in TimelineForm.KINDS}
