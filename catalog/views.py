@@ -3,7 +3,6 @@
 Every view starts from the model's `public()` queryset, so each page costs a fixed number of
 queries whatever the number of records."""
 
-import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
@@ -991,7 +990,7 @@ class StatesExercises(TimelineSource):
     (state, date) index: looked up among all exercises instead, each of a state's exercises would
     be read to learn its date (tens of thousands for one state at 100,000 exercises)."""
 
-    states: list = dataclasses.field(default_factory=list)
+    states: tuple = ()
 
     def involvement(self, year_from, year_to):
         involvement = ExerciseInvolvement.objects.filter(state__in=self.states).order_by()
@@ -1164,13 +1163,14 @@ class TimelineView(TemplateView):
     def sources(self, data):
         """A `TimelineSource` of every kind asked for, of the states asked for.
 
-        The form's years bound the counts of the years (`TimelineSource.dates`), and so the windows; each
-        query then names one range of dates: given two lower bounds on a column, SQLite walks its
-        index from the first (in a million exercises, from the first year for every year)."""
+        The form's years bound the counts of the years (`TimelineSource.dates`), and so the
+        windows; each query then names one range of dates: given two lower bounds on a column,
+        SQLite walks its index from the first (in a million exercises, from the first year for
+        every year)."""
         kinds = set(data["kind"]) or {kind for kind, _label in TimelineForm.KINDS}
-        # By their ids: given the form's query of the codes instead, SQLite does not know how many
-        # states it names, and sorts a state's dates again for the counts.
-        states = list(data["state"])
+        # Read once, so their ids go into each query: given the form's query of the codes instead,
+        # SQLite does not know how many states it names, and sorts a state's dates again.
+        states = tuple(data["state"])
         sources = []
         if "membership" in kinds:
             memberships = Membership.objects.public()
@@ -1206,13 +1206,13 @@ class TimelineView(TemplateView):
         order = [kind for kind, _label in TimelineForm.KINDS]
         events = []
         for source in sources:
-            kind, title = source.kind, source.title
             for record in source.within(window.first, window.last)[: self.events_per_page]:
-                if title:
-                    text = title % {"state": record.state, "role": record.get_role_display()}
+                if source.title:
+                    text = source.title % {"state": record.state, "role": record.get_role_display()}
                 else:
                     text = str(record)
-                events.append(Event(getattr(record, source.date_field), kind, labels[kind], text, record))
+                date = getattr(record, source.date_field)
+                events.append(Event(date, source.kind, labels[source.kind], text, record))
         events.sort(key=lambda event: (event.date, order.index(event.kind), event.record.pk))
         return events[: self.events_per_page]
 
