@@ -102,6 +102,15 @@ def year_upper_bound(year):
     return f"{int(year) + 1:04d}"
 
 
+def within_years(records, date_field, year_from, year_to):
+    """The records dated within the years from `year_from` to `year_to` (either may be None)."""
+    if year_from:
+        records = records.filter(**{f"{date_field}__gte": f"{year_from:04d}"})
+    if year_to:
+        records = records.filter(**{f"{date_field}__lt": year_upper_bound(year_to)})
+    return records
+
+
 def format_partial_date(value, language="zh-hans"):
     """Render a stored partial date at its own precision, in Chinese or English."""
     if not value:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .caching import CACHE_ALIAS
-from .dates import PartialDate, format_partial_date, year_upper_bound
+from .dates import PartialDate, format_partial_date, within_years, year_upper_bound
 from .models import (
     Crisis,
     Exercise,
@@ -592,17 +592,22 @@ def linked_ids(states, relation):
     )
 
 
+def among(*ids):
+    """The records whose id is in any of `ids`, querysets of record ids read once per query.
+
+    Compared without an index, so SQLite walks the index of the other filters or of the sort and
+    checks each row against the list: it would otherwise read the listed rows one by one and sort
+    them all to show a page of 50."""
+    return Q(In(unindexed("pk"), ids[0].union(*ids[1:], all=True) if len(ids) > 1 else ids[0]))
+
+
 def linked_to_states(states, *relations):
     """The records linked to any of `states` through any of `relations` (many-to-many
     descriptors such as `Exercise.hosts`).
 
     The ids are read from each link table's (state, record) index, once per query, instead of
     looking up the links of every record the other filters leave in (see migration 0006)."""
-    ids = [linked_ids(states, relation) for relation in relations]
-    # Compared without an index, so SQLite walks the index of the other filters or of the sort
-    # and checks each row against the list: it would otherwise read the listed rows one by one
-    # and sort them all to show a page of 50.
-    return Q(In(unindexed("pk"), ids[0].union(*ids[1:], all=True) if len(ids) > 1 else ids[0]))
+    return among(*(linked_ids(states, relation) for relation in relations))
 
 
 class StateFilter(CatalogFilterSet):
@@ -766,9 +771,16 @@ class ExerciseFilter(CatalogFilterSet):
         return queryset.filter(series__key=value)
 
     def filter_state(self, queryset, name, value):
+        """The exercises the states hosted or joined, their links narrowed to the years asked for:
+        each link carries its exercise's date (catalog/involvement.py), so the (state, date) index
+        gives KZ's 9,066 exercises of 2008–2014 instead of all its 38,767 to be checked by date."""
         if not value:  # an empty selection arrives as an empty queryset, not None
             return queryset
-        return queryset.filter(linked_to_states(value, Exercise.states_involved))
+        years = self.form.cleaned_data
+        links = within_years(
+            linked_ids(value, Exercise.states_involved), "date", years.get("year_from"), years.get("year_to")
+        )
+        return queryset.filter(among(links))
 
     def filter_host(self, queryset, name, value):
         if not value:  # an empty selection arrives as an empty queryset, not None

@@ -33,7 +33,7 @@ from django_filters import MultipleChoiceFilter
 
 from . import downloads, filters, search
 from .checks import quote_agrees
-from .dates import PartialDateField, format_partial_date, year_upper_bound
+from .dates import PartialDateField, format_partial_date, within_years
 from .map import periods_by_state, role_on
 from .models import (
     Citation,
@@ -945,15 +945,6 @@ class TimelineForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
-
-
-def within_years(records, date_field, year_from, year_to):
-    """The records dated within the years from `year_from` to `year_to` (either may be None)."""
-    if year_from:
-        records = records.filter(**{f"{date_field}__gte": f"{year_from:04d}"})
-    if year_to:
-        records = records.filter(**{f"{date_field}__lt": year_upper_bound(year_to)})
-    return records
 
 
 @dataclass

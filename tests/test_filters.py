@@ -93,6 +93,20 @@ def test_state_filter_over_hosts_and_participants_lists_each_exercise_once(state
     assert exercises("host=KZ") == ["both"]
 
 
+def test_state_and_years_follow_an_exercise_whose_date_changes(states):
+    # The state's links are narrowed by the date each carries: it must be the exercise's own.
+    make_exercise(key="moved", date="2010-05", hosts=[states["KZ"]], participants=[states["RU"]])
+    make_exercise(key="undated", date="", participants=[states["RU"]])
+    assert exercises("state=RU&year_from=2010&year_to=2010") == ["moved"]
+    assert exercises("state=KZ&year_to=2011") == ["moved"]
+
+    Exercise.objects.filter(key="moved").update(date="2012-09-01")
+    assert exercises("state=RU&year_from=2010&year_to=2010") == []
+    assert exercises("state=KZ&year_to=2011") == []
+    assert exercises("state=KZ&state=RU&year_from=2012") == ["moved"]
+    assert sorted(exercises("state=RU")) == ["moved", "undated"]
+
+
 def test_troops_bounds_are_inclusive(db):
     for troops in (1000, 2000, 3000):
         make_exercise(key=f"troops-{troops}", troops=troops)
