@@ -581,7 +581,8 @@ class ExerciseInvolvement(models.Model):
     # No index of its own: the primary key starts with it (on PostgreSQL, a second index on the
     # state alone was read instead, row by row, where the key's index alone answers).
     state = models.ForeignKey(State, on_delete=models.CASCADE, related_name="+", db_index=False)
-    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+")
+    # No index of its own either: `involvement_by_exercise` starts with it.
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="+", db_index=False)
     # The exercise's date, copied by the database whoever writes either table, so that a state's
     # exercises are read in date order, or within some years, from one index: the timeline of a
     # state would otherwise look up each of the state's exercises to learn its date.
