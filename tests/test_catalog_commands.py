@@ -396,6 +396,28 @@ def test_a_sheet_over_the_row_limit_is_refused(tmp_path, settings, name):
         run("import_catalog", path)
 
 
+def test_an_import_on_postgresql_gives_the_planner_statistics_of_what_it_wrote(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics; SQLite keeps none that a write leaves stale")
+    path = catalog_file(
+        tmp_path,
+        {
+            "states": [{"code": "KZ", "name_zh": "哈萨克斯坦", "name_en": "Kazakhstan"}],
+            "exercises": [
+                {"key": f"e-{n}", "name_zh": "甲", "name_en": "A", "date": "2008", "hosts": "KZ"}
+                for n in range(137)
+            ],
+        },
+    )
+
+    run("import_catalog", path)
+
+    # Without the import's ANALYZE the table's estimate stays as before it (-1: never analyzed).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'catalog_exercise'::regclass")
+        assert cursor.fetchone()[0] == Exercise.objects.count() == 137
+
+
 # --- two imports at once ---------------------------------------------------------------------------
 
 
