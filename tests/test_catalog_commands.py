@@ -396,19 +396,24 @@ def test_a_sheet_over_the_row_limit_is_refused(tmp_path, settings, name):
         run("import_catalog", path)
 
 
-def test_an_import_on_postgresql_gives_the_planner_statistics_of_what_it_wrote(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's planner statistics; SQLite keeps none that a write leaves stale")
-    path = catalog_file(
+def exercises_hosted_by_kazakhstan(tmp_path, count):
+    """A catalog file of Kazakhstan and `count` new exercises it hosted."""
+    return catalog_file(
         tmp_path,
         {
             "states": [{"code": "KZ", "name_zh": "哈萨克斯坦", "name_en": "Kazakhstan"}],
             "exercises": [
                 {"key": f"e-{n}", "name_zh": "甲", "name_en": "A", "date": "2008", "hosts": "KZ"}
-                for n in range(137)
+                for n in range(count)
             ],
         },
     )
+
+
+def test_an_import_on_postgresql_gives_the_planner_statistics_of_what_it_wrote(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics; SQLite keeps none that a write leaves stale")
+    path = exercises_hosted_by_kazakhstan(tmp_path, 137)
 
     run("import_catalog", path)
 
@@ -425,16 +430,7 @@ def test_an_import_on_postgresql_gives_the_planner_statistics_of_what_it_wrote(t
 def test_two_imports_of_the_same_new_keys_at_once_one_waits_for_the_other(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite lets one writer in at a time; the advisory lock is PostgreSQL's")
-    path = catalog_file(
-        tmp_path,
-        {
-            "states": [{"code": "KZ", "name_zh": "哈萨克斯坦", "name_en": "Kazakhstan"}],
-            "exercises": [
-                {"key": f"e-{n}", "name_zh": "甲", "name_en": "A", "date": "2008", "hosts": "KZ"}
-                for n in range(200)
-            ],
-        },
-    )
+    path = exercises_hosted_by_kazakhstan(tmp_path, 200)
     start, outcomes = threading.Barrier(2), []
 
     def import_once():
