@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .caching import CACHE_ALIAS
-from .dates import PartialDate, format_partial_date, within_years, year_upper_bound
+from .dates import PartialDate, format_partial_date, within_years
 from .models import (
     Crisis,
     Exercise,
@@ -218,14 +218,13 @@ def overlaps_years(start, end=None):
     """Filter methods for `year_from`/`year_to` over a record dated `start` (and, for periods, `end`)."""
 
     def year_from(queryset, name, value):
-        field = end or start
-        condition = Q(**{f"{field}__gte": f"{value:04d}"})
-        if end:
-            condition |= Q(**{end: ""})
-        return queryset.filter(condition)
+        if not end:
+            return within_years(queryset, start, value, None)
+        # A period overlaps the years from `value` on when it ends then or later, or has no end yet.
+        return queryset.filter(Q(**{f"{end}__gte": f"{value:04d}"}) | Q(**{end: ""}))
 
     def year_to(queryset, name, value):
-        return queryset.filter(**{f"{start}__lt": year_upper_bound(value)}).exclude(**{start: ""})
+        return within_years(queryset, start, None, value).exclude(**{start: ""})
 
     return year_from, year_to
 
