@@ -132,7 +132,12 @@ class StateCodeFilter(django_filters.ModelMultipleChoiceFilter):
 
 
 class SortFilter(django_filters.OrderingFilter):
-    """`sort=column` or `sort=-column`; every ordering ends with the primary key, so pages are stable."""
+    """`sort=column` or `sort=-column`; every ordering ends with the primary key, so pages are stable.
+
+    The primary key runs the way the last column does, so a descending sort is the ascending one
+    read backwards: its pages are a backward walk along the same index (`sort_indexes`). With
+    the key ascending under a descending column, the database sorts every row up to the page
+    (42 ms instead of 2 for page 1,900 of 100,000 exercises by troops, on SQLite)."""
 
     def __init__(self, *args, default=(), **kwargs):
         self.default = tuple(default)
@@ -149,7 +154,8 @@ class SortFilter(django_filters.OrderingFilter):
 
     def filter(self, qs, value):
         ordering = [self.get_ordering_value(param) for param in value] if value else list(self.default)
-        return qs.order_by(*ordering, "pk")
+        descending = bool(ordering) and ordering[-1].startswith("-")
+        return qs.order_by(*ordering, "-pk" if descending else "pk")
 
 
 class PartialDatePoint(forms.CharField):

@@ -273,7 +273,7 @@ def test_further_pages_of_a_seen_filter_are_slices_of_its_ids_in_order(
     for n in range(120):
         make_exercise(key=f"kanal-{n:03d}", date=str(1990 + n % 30), troops=n % 7 * 100, hosts=[kazakhstan])
     expected = list(
-        Exercise.objects.filter(hosts=kazakhstan).order_by("-troops", "pk").values_list("key", flat=True)
+        Exercise.objects.filter(hosts=kazakhstan).order_by("-troops", "-pk").values_list("key", flat=True)
     )
     listing = reverse("catalog:exercise_list")
 

@@ -123,11 +123,12 @@ def test_text_search_matches_chinese_and_english_names_ignoring_case(db):
     assert exercises("q=ANTI-DRUG") == ["kanal"]
 
 
-def test_sorting_by_troops_descending_breaks_ties_by_id(db):
+def test_sorting_by_troops_descending_is_the_ascending_order_reversed_ties_included(db):
     first = make_exercise(key="a", troops=500)
     second = make_exercise(key="b", troops=500)
     make_exercise(key="c", troops=900)
-    assert exercises("sort=-troops") == ["c", first.key, second.key]
+    assert exercises("sort=troops") == [first.key, second.key, "c"]
+    assert exercises("sort=-troops") == ["c", second.key, first.key]
 
 
 def test_series_is_the_exercise_category(db):
