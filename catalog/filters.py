@@ -8,6 +8,7 @@ say its active filters in words (`describe()`).
 import hashlib
 import time
 from contextlib import contextmanager
+from functools import partial
 
 import django_filters
 from django import forms
@@ -331,7 +332,7 @@ class CatalogFilterSet(django_filters.FilterSet):
                 phrases.append(phrase % {"states": list_separator().join(str(state) for state in states)})
         kind = data.get("kind")
         if kind and "kind" in self.filters:
-            label = dict(self.filters["kind"].extra.get("choices") or self.kind_choices()).get(kind, kind)
+            label = dict(self.kind_choices()).get(kind, kind)
             phrases.append(_("%(kind)s only") % {"kind": label})
         if data.get("in_force"):
             phrases.append(
@@ -366,7 +367,8 @@ class CatalogFilterSet(django_filters.FilterSet):
         return [("state", _("involving %(states)s"))] if "state" in self.filters else []
 
     def kind_choices(self):
-        return []
+        """The `kind` filter's (value, label) pairs."""
+        return self.filters["kind"].extra.get("choices", []) if "kind" in self.filters else []
 
     def facets(self):
         """[(filter name, label, [(value, label, count, selected)])] over the current results."""
@@ -514,26 +516,27 @@ class CatalogFilterSet(django_filters.FilterSet):
 
     @cached_property
     def states(self):
-        """Every state by id: 40 or so rows, read once per request for the facet labels and the
-        options of every state select."""
+        """Every state by id: 40 or so rows, read at most once per request, for the facet labels
+        and the options of every state select, when the filter panel is drawn."""
         return {state.pk: state for state in State.objects.all()}
 
     @property
     def form(self):
-        """The form, its state selects offering `states` instead of reading them again each."""
+        """The form, its state selects offering `states` instead of reading them again each. The
+        options are read when a select is drawn: a page whose filter panel comes from the cache
+        only validates the states asked for."""
         if not hasattr(self, "_form"):
             form = super().form
             for name, filter_ in self.filters.items():
                 if isinstance(filter_, StateCodeFilter) and name in form.fields:
-                    field = form.fields[name]
-                    field.widget.choices = [
-                        (
-                            ModelChoiceIteratorValue(field.prepare_value(state), state),
-                            field.label_from_instance(state),
-                        )
-                        for state in self.states.values()
-                    ]
+                    form.fields[name].widget.choices = partial(self.state_options, form.fields[name])
         return self._form
+
+    def state_options(self, field):
+        return [
+            (ModelChoiceIteratorValue(field.prepare_value(state), state), field.label_from_instance(state))
+            for state in self.states.values()
+        ]
 
     def state_counts_facet(self, name, label, facet=None):
         by_code, names = {}, {}
@@ -761,10 +764,17 @@ class ExerciseFilter(CatalogFilterSet):
     column_facets = {"kind": "series"}
     filter_year_from, filter_year_to = (staticmethod(f) for f in overlaps_years("date"))
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.series = list(ExerciseSeries.objects.all())
-        self.filters["kind"].extra["choices"] = [(series.key, series.name) for series in self.series]
+    @property
+    def form(self):
+        """The form, its series read when one is asked for or the select is drawn, not for every
+        page of the list."""
+        if not hasattr(self, "_form"):
+            super().form.fields["kind"].choices = self.kind_choices
+        return self._form
+
+    @cached_property
+    def series(self):
+        return list(ExerciseSeries.objects.all())
 
     def kind_choices(self):
         return [(series.key, series.name) for series in self.series]

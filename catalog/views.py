@@ -328,20 +328,24 @@ class CatalogListView(ListView):
         """The active filters, one chip per value: its label, and the query change that drops it
         (the others stay; the page goes back to the first)."""
         form = self.filterset.form
-        states = {state.code.code: state.name for state in self.filterset.states.values()}
         chips = []
         for name, field in form.fields.items():
-            if name == "sort":
-                continue
             values = [value for value in self.request.GET.getlist(name) if value]
+            if name == "sort" or not values:
+                continue
+            if isinstance(self.filterset.filters[name], filters.StateCodeFilter):
+                # The states asked for, as the form read them to validate the codes.
+                names = {state.code.code: state.name for state in form.cleaned_data.get(name) or ()}
+            else:
+                names = dict(getattr(field, "choices", ()))
             for value in values:
-                if isinstance(self.filterset.filters[name], filters.StateCodeFilter):
-                    shown = states.get(value, value)
-                else:
-                    shown = dict(getattr(field, "choices", ())).get(value, value)
                 remaining = [other for other in values if other != value]
                 chips.append(
-                    {"label": field.label, "value": shown, "change": {name: remaining or None, "page": None}}
+                    {
+                        "label": field.label,
+                        "value": names.get(value, value),
+                        "change": {name: remaining or None, "page": None},
+                    }
                 )
         return chips
 

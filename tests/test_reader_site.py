@@ -284,6 +284,21 @@ def test_each_filter_chip_drops_its_own_value_and_keeps_the_others(client, db):
     }
 
 
+def test_exercise_chips_name_the_series_and_the_state_and_an_unknown_series_is_a_form_error(client, db):
+    kazakhstan = make_state("KZ")
+    rubezh = ExerciseSeries.objects.create(key="rubezh", name_zh="防线", name_en="Rubezh")
+    make_exercise(key="rubezh-2014", series=rubezh, hosts=[kazakhstan])
+    response = client.get("/en/exercises/", {"kind": "rubezh", "host": "KZ"})
+    chips = [text for _attrs, text in elements(response, "a", **{"class": "chip"})]
+    assert chips == ["Remove the filter Host state: Kazakhstan ×", "Remove the filter Series: Rubezh ×"]
+    assert [record.key for record in response.context["object_list"]] == ["rubezh-2014"]
+
+    unknown = client.get("/en/exercises/", {"kind": "no-such-series"})
+    assert unknown.status_code == 200
+    assert "kind" in unknown.context["filter"].errors
+    assert list(unknown.context["object_list"]) == []
+
+
 def test_list_results_come_before_the_filters_in_the_page(client, db):
     response = client.get("/en/memberships/")
     html = response.content.decode()
