@@ -84,6 +84,20 @@ def test_a_year_with_more_events_than_a_page_shows_the_first_and_links_the_lists
     assert "/en/summits/?year_from=2009&year_to=2009" in more
 
 
+def test_a_year_with_more_of_some_states_exercises_than_a_page_shows_the_first_each_once(client, db):
+    kazakhstan, russia = make_state("KZ"), make_state("RU")
+    for n in range(230):
+        states = {"hosts": [kazakhstan], "participants": [russia] if n % 2 else []}
+        make_exercise(key=f"exercise-{n:03d}", date=f"2009-{n % 12 + 1:02d}-{n % 28 + 1:02d}", **states)
+    first = Exercise.objects.order_by("date", "pk").values_list("key", flat=True)[
+        : TimelineView.events_per_page
+    ]
+    response = client.get("/en/timeline/", {"kind": "exercise", "state": ["KZ", "RU"], "year": "2009"})
+    shown = [event.record.key for _year, events in response.context["years"] for event in events]
+    assert shown == list(first)  # in date order, each once, though half have two of the states
+    assert texts(response, "p", role="status") == ["230 events"]
+
+
 def test_the_state_page_counts_each_kind_and_links_the_filtered_lists(client, small_catalog):
     build(10, 990, small_catalog["states"], small_catalog["series"], small_catalog["source"])
     response = client.get("/en/states/KZ/")
