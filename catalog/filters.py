@@ -138,7 +138,7 @@ class SortFilter(django_filters.OrderingFilter):
     The primary key runs the way the last column does, so a descending sort is the ascending one
     read backwards: its pages are a backward walk along the same index (`sort_indexes`). With
     the key ascending under a descending column, the database sorts every row up to the page
-    (42 ms instead of 2 for page 1,900 of 100,000 exercises by troops, on SQLite)."""
+    (the ids of page 1,900 of 100,000 exercises by troops: 42 ms instead of 1, on SQLite)."""
 
     def __init__(self, *args, default=(), **kwargs):
         self.default = tuple(default)

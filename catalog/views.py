@@ -1002,8 +1002,8 @@ class StatesExercises(TimelineSource):
 
     def within(self, first_year, last_year, limit):
         """Found in the involvement index, which holds them in date order: only the rows of the
-        exercises shown are read, not those of every exercise of the years (a state's first
-        timeline page at 100,000 exercises: 1 ms on PostgreSQL instead of 10)."""
+        exercises shown are read, not those of every exercise of the years (the query of a state's
+        first window at 100,000 exercises: 1 ms on PostgreSQL instead of 10)."""
         # An exercise of several of the states asked for has a row for each: read once.
         links = self.involvement(first_year, last_year).order_by("date", "exercise")
         ids = links.values("exercise").distinct()[:limit]
