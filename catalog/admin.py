@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
+from import_export.results import RowResult
 from import_export.tmp_storages import TempFolderStorage
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -38,6 +39,7 @@ from .models import (
     related_count,
 )
 from .resources import RESOURCE_FOR_MODEL, CitationResource
+from .resources.workbook import analyze_catalog_tables
 from .spreadsheets import FORMATS, XLSX, UnreadableFile
 
 admin.site.site_header = _("CSTO catalog administration")
@@ -48,6 +50,9 @@ admin.site.index_title = _("Catalog")
 FULL_DIFF_CHARS = 1_000_000
 
 BILINGUAL_SEARCH = ("key", "name_zh", "name_en", "description_zh", "description_en")
+
+# The kinds of import row that write to the database.
+WRITTEN = (RowResult.IMPORT_TYPE_NEW, RowResult.IMPORT_TYPE_UPDATE, RowResult.IMPORT_TYPE_DELETE)
 
 
 class StaleImport(Exception):
@@ -179,6 +184,8 @@ class SpreadsheetMixin(ImportExportMixin):
                 request, _("Nothing was imported: the file has errors. Upload it again to see them.")
             )
             return self.changelist_redirect()
+        if any(result.totals[kind] for kind in WRITTEN):  # committed by now, as import_catalog's
+            analyze_catalog_tables()
         return super().process_result(result, request)
 
     def changelist_redirect(self):

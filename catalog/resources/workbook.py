@@ -4,7 +4,8 @@ record's relations are in the database before the record itself is read."""
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, transaction
 from django.utils.translation import gettext
 from import_export.results import RowResult
 
@@ -85,6 +86,21 @@ def errors_of(sheet, result):
             (sheet, spreadsheet_row(invalid.number), "", str(m)) for m in invalid.non_field_specific_errors
         ]
     return errors
+
+
+def analyze_catalog_tables():
+    """On PostgreSQL, fresh planner statistics for every catalog table, link and history table.
+
+    Until autovacuum analyzes them, about a minute after the commit, queries are planned on the
+    statistics from before the import: after 10,000 exercises went into an empty catalog, the
+    list filtered by a state and years took 1.2 s instead of 80 ms. ANALYZE reads a sample of
+    each table, so it costs about a second at 100,000 exercises, whatever was imported."""
+    if connection.vendor != "postgresql":
+        return  # SQLite plans without statistics here (nothing runs its ANALYZE): none go stale
+    models = apps.get_app_config("catalog").get_models(include_auto_created=True)
+    tables = dict.fromkeys(connection.ops.quote_name(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 def import_catalog(sheets, *, file_name, dry_run=False, user=None, progress=None):

@@ -1,29 +1,12 @@
 import sys
 from pathlib import Path
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, no_translations
-from django.db import connection
 from tqdm import tqdm
 
-from catalog.resources.workbook import import_catalog, read_catalog
+from catalog.resources.workbook import analyze_catalog_tables, import_catalog, read_catalog
 from catalog.spreadsheets import UnreadableFile
-
-
-def analyze_catalog_tables():
-    """On PostgreSQL, fresh planner statistics for every catalog table, link and history table.
-
-    Until autovacuum analyzes them, about a minute after the commit, queries are planned on the
-    statistics from before the import: after 10,000 exercises went into an empty catalog, the
-    list filtered by a state and years took 1.2 s instead of 80 ms. ANALYZE reads a sample of
-    each table, so it costs about a second at 100,000 exercises, whatever was imported."""
-    if connection.vendor != "postgresql":
-        return  # SQLite plans without statistics here (nothing runs its ANALYZE): none go stale
-    models = apps.get_app_config("catalog").get_models(include_auto_created=True)
-    tables = dict.fromkeys(connection.ops.quote_name(model._meta.db_table) for model in models)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 class Command(BaseCommand):
