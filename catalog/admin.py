@@ -184,7 +184,9 @@ class SpreadsheetMixin(ImportExportMixin):
                 request, _("Nothing was imported: the file has errors. Upload it again to see them.")
             )
             return self.changelist_redirect()
-        if any(result.totals[kind] for kind in WRITTEN):  # committed by now, as import_catalog's
+        if any(result.totals[kind] for kind in WRITTEN):
+            # The import has committed: fresh planner statistics of what it wrote, as after
+            # `import_catalog`, rather than a minute of plans made for the catalog before it.
             analyze_catalog_tables()
         return super().process_result(result, request)
 
