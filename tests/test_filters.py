@@ -26,6 +26,10 @@ def keys(filterset):
     return [record.key for record in filterset.qs]
 
 
+def facets_by_name(filterset):
+    return {name: values for name, _label, values in filterset.facets()}
+
+
 def exercises(query):
     return keys(ExerciseFilter(QueryDict(query), queryset=Exercise.objects.public()))
 
@@ -138,6 +142,18 @@ def test_series_is_the_exercise_category(db):
     assert exercises("kind=rubezh") == ["in-series"]
 
 
+@pytest.mark.parametrize("query", ["", "year_from=2000"])
+def test_the_number_of_results_includes_exercises_of_no_series(db, query):
+    rubezh = ExerciseSeries.objects.create(key="rubezh", name_zh="防线", name_en="Rubezh")
+    make_exercise(key="in-series", series=rubezh)
+    make_exercise(key="alone")
+    make_exercise(key="alone-too")
+    filterset = ExerciseFilter(QueryDict(query), queryset=Exercise.objects.public())
+    assert filterset.is_valid()
+    assert filterset.total() == 3
+    assert {value["value"]: value["count"] for value in facets_by_name(filterset)["kind"]} == {"rubezh": 1}
+
+
 def test_crisis_response_and_summit_kind_are_categories(states):
     make_crisis(key="deployed", response="deployed")
     make_crisis(key="declined", response="declined")
@@ -155,7 +171,7 @@ def test_facets_count_results_per_value_and_link_to_the_narrower_list(states):
     make_exercise(key="two", hosts=[states["KZ"]], participants=[states["RU"]])
     make_exercise(key="three", hosts=[states["RU"]])
     filterset = ExerciseFilter(QueryDict("year_from=2000"), queryset=Exercise.objects.public())
-    facets = {name: values for name, _label, values in filterset.facets()}
+    facets = facets_by_name(filterset)
     assert [(value["value"], value["count"]) for value in facets["host"]] == [("KZ", 2), ("RU", 1)]
     assert [(value["value"], value["count"]) for value in facets["state"]] == [("RU", 3), ("KZ", 2)]
     assert facets["host"][0]["url"] == "?year_from=2000&host=KZ"
@@ -168,7 +184,7 @@ def test_summit_facets_count_a_host_that_also_took_part_once(states, query):
     make_summit(key="astana", kind="extraordinary", host=states["KZ"], participants=[states["RU"]])
     make_summit(key="minsk", kind="regular", participants=[states["BY"]])
     filterset = SummitFilter(QueryDict(query), queryset=SummitFilter._meta.model.objects.all())
-    facets = {name: values for name, _label, values in filterset.facets()}
+    facets = facets_by_name(filterset)
     assert {value["value"]: value["count"] for value in facets["state"]} == {"KZ": 2, "RU": 2, "BY": 1}
     assert [(value["value"], value["count"]) for value in facets["kind"]] == [
         ("regular", 2),
