@@ -17,6 +17,7 @@ from django.core.cache import caches
 from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connections, transaction
 from django.db.models import Count, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Value
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left, Length
 from django.db.models.lookups import In
@@ -156,7 +157,30 @@ class SortFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         ordering = [self.get_ordering_value(param) for param in value] if value else list(self.default)
         descending = bool(ordering) and ordering[-1].startswith("-")
-        return qs.order_by(*ordering, "-pk" if descending else "pk")
+        return qs.order_by(
+            *(nulls_smallest(qs.model, term) for term in ordering), "-pk" if descending else "pk"
+        )
+
+
+def nullable(model, path):
+    """Whether the column at `path` ("troops", "series__name_en") can be NULL for a record of `model`."""
+    for name in path.split(LOOKUP_SEP):
+        field = model._meta.get_field(name)
+        if field.null:
+            return True
+        model = field.related_model
+    return False
+
+
+def nulls_smallest(model, term):
+    """The ordering `term` ("troops", "-troops") with NULLs (troops not known) before every value,
+    so they come first in ascending order and last in descending order, on every database: the
+    order SQLite's indexes hold, which PostgreSQL's (column, id) sort indexes hold too (migration
+    0018), so both read a page of either direction from the index."""
+    path = term.removeprefix("-")
+    if not nullable(model, path):
+        return term
+    return F(path).desc(nulls_last=True) if term.startswith("-") else F(path).asc(nulls_first=True)
 
 
 class PartialDatePoint(forms.CharField):

@@ -63,7 +63,9 @@ def end_not_before_start(start, end, name):
 def sort_indexes(model_name, *fields):
     """An index on each field the list sorts by, with the primary key that ends every ordering:
     a deep page is a walk along it (PostgreSQL otherwise sorts the whole table); its first column
-    serves the filters on that field too."""
+    serves the filters on that field too. On PostgreSQL, the index of a column that may be NULL
+    holds the NULLs first, as the lists sort them and as SQLite's indexes always do: migration 0018
+    remakes them so, and a sort added on such a column needs the same."""
     return [models.Index(fields=[field, "id"], name=f"{model_name}_{field}_sort") for field in fields]
 
 

@@ -135,6 +135,33 @@ def test_sorting_by_troops_descending_is_the_ascending_order_reversed_ties_inclu
     assert exercises("sort=-troops") == ["c", second.key, first.key]
 
 
+@pytest.mark.parametrize("sort, expected", [("troops", [None, 500, 900]), ("-troops", [900, 500, None])])
+def test_exercises_of_unknown_troops_come_first_ascending_and_last_descending(db, sort, expected):
+    for troops in (500, None, 900):
+        make_exercise(troops=troops)
+    filterset = ExerciseFilter(QueryDict(f"sort={sort}"), queryset=Exercise.objects.public())
+    assert [exercise.troops for exercise in filterset.qs] == expected
+
+
+@pytest.mark.parametrize(
+    "sort, expected", [("series", ["", "Kanal", "Rubezh"]), ("-series", ["Rubezh", "Kanal", ""])]
+)
+def test_exercises_of_no_series_come_first_ascending_and_last_descending(db, sort, expected):
+    for name in ("Rubezh", None, "Kanal"):
+        series = ExerciseSeries.objects.create(key=name.lower(), name_zh=name, name_en=name) if name else None
+        make_exercise(series=series)
+    filterset = ExerciseFilter(QueryDict(f"sort={sort}"), queryset=Exercise.objects.public())
+    assert [exercise.series.name_en if exercise.series else "" for exercise in filterset.qs] == expected
+
+
+@pytest.mark.parametrize("sort, expected", [("troops", [None, 300, 1500]), ("-troops", [1500, 300, None])])
+def test_crises_of_unknown_troops_come_first_ascending_and_last_descending(db, sort, expected):
+    for troops in (1500, None, 300):
+        make_crisis(troops_deployed=troops)
+    filterset = CrisisFilter(QueryDict(f"sort={sort}"), queryset=CrisisFilter._meta.model.objects.all())
+    assert [crisis.troops_deployed for crisis in filterset.qs] == expected
+
+
 def test_series_is_the_exercise_category(db):
     rubezh = ExerciseSeries.objects.create(key="rubezh", name_zh="防线", name_en="Rubezh")
     make_exercise(key="in-series", series=rubezh)
