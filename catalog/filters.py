@@ -410,7 +410,8 @@ class CatalogFilterSet(django_filters.FilterSet):
         version: the page and the sort do not change them, so they come from the page cache when
         another page or sort of the same filter was seen. Counts that take longer than
         `PUBLIC_FACET_TIME_LIMIT_MS` are given up: only the number of results is kept, up to
-        `COUNTED_RESULTS` of a filter's, and `facets_too_slow` says so."""
+        `COUNTED_RESULTS` of a filter's, and `facets_too_slow` says so (`results_too_slow` when
+        even those were not found in time)."""
         counts = self.cached_counts
         if counts is None:
             counts = self.read_counts()
@@ -456,6 +457,12 @@ class CatalogFilterSet(django_filters.FilterSet):
     @property
     def facets_too_slow(self):
         return self.is_valid() and "too_slow" in self.counts
+
+    @property
+    def results_too_slow(self):
+        """Whether the results themselves were not found within `PUBLIC_RESULTS_TIME_LIMIT_MS`, after
+        the counts had taken too long: none are shown, and the page says so."""
+        return self.is_valid() and "not_found" in self.counts
 
     @property
     def counts_seconds(self):
@@ -522,7 +529,14 @@ class CatalogFilterSet(django_filters.FilterSet):
             # the sort, which also gives this page its rows: counting every result of a broad
             # filter over a large catalog would take as long again as the counts just given up
             # (0.4 s of a million exercises' 1.3 s page), and the page's ids would be read apart.
-            ids = list(self.qs.values_list("pk", flat=True)[: self.COUNTED_RESULTS + 1])
+            # A filter that few records match is a walk through the whole catalog all the same (a
+            # rare word searched for in every name and description): that too has its limit.
+            try:
+                with time_limit(connection, settings.PUBLIC_RESULTS_TIME_LIMIT_MS):
+                    ids = list(self.qs.values_list("pk", flat=True)[: self.COUNTED_RESULTS + 1])
+            except TooSlow:
+                self.counted_ids = []
+                return {"": {None: 0}, "too_slow": {}, "not_found": {}}
             self.counted_ids = ids[: self.COUNTED_RESULTS]
             counts = {"": {None: len(self.counted_ids)}, "too_slow": {}}
             if len(ids) > self.COUNTED_RESULTS:

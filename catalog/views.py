@@ -296,14 +296,21 @@ class CatalogListView(ListView):
         context = super().get_context_data(**kwargs)
         count = context["paginator"].count
         valid = self.filterset.is_valid()
+        if not valid:
+            heading = _("Some filters could not be applied")
+        elif self.filterset.results_too_slow:
+            heading = _("These filters took too long to apply")
+        else:
+            heading = self.filterset.heading(count)
         context.update(
             filter=self.filterset,
-            heading=self.filterset.heading(count) if valid else _("Some filters could not be applied"),
+            heading=heading,
             # Read only when the filter panel is rendered, not when it comes from the cache.
             facets=SimpleLazyObject(self.filterset.facets)
             if valid and not self.filterset.facets_too_slow
             else [],
             facets_too_slow=self.filterset.facets_too_slow,
+            results_too_slow=self.filterset.results_too_slow,
             result_count=count,
             more_results=valid and self.filterset.more_results,
             columns=self.columns,

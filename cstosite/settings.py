@@ -203,6 +203,10 @@ PUBLIC_FACET_TIME_LIMIT_MS = int(os.environ.get("DJANGO_FACET_TIME_LIMIT_MS", "2
 # not yet in memory) may be what made them slow: neither the answer nor the page without them is
 # kept longer than this.
 PUBLIC_FACET_RETRY_SECONDS = int(os.environ.get("DJANGO_FACET_RETRY_SECONDS", "60"))
+# Once the counts were left out, a list's results are read (up to 10,000, in the order of the sort)
+# for no longer than this; past it the page shows none and says so, as the counts' limit and this
+# one keep a list within a second at any size of the catalog.
+PUBLIC_RESULTS_TIME_LIMIT_MS = int(os.environ.get("DJANGO_RESULTS_TIME_LIMIT_MS", "500"))
 # The search of every kind at once stops after this long in the database and names the kinds it
 # did not get to; a search of one kind has the second limit.
 PUBLIC_SEARCH_TIME_LIMIT_MS = int(os.environ.get("DJANGO_SEARCH_TIME_LIMIT_MS", "60"))

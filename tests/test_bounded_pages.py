@@ -282,6 +282,27 @@ def test_results_of_facets_too_slow_to_count_are_counted_only_as_far_as_they_are
     assert texts(chinese, "h2", id="results-heading") == ["超过 3 次演习，东道国：哈萨克斯坦"]
 
 
+def test_results_too_slow_to_find_are_said_on_the_page_and_none_are_read(client, db, settings):
+    """A word few records hold, searched for in a large catalog, is a walk through all of it: once
+    the counts took too long, finding the results has a limit of its own."""
+    settings.PUBLIC_FACET_TIME_LIMIT_MS = settings.PUBLIC_RESULTS_TIME_LIMIT_MS = 0
+    make_exercise(key="rubezh-2008", name_en="Rubezh-2008")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/en/exercises/", {"q": "rubezh"})
+
+    assert response.status_code == 200
+    assert texts(response, "h2", id="results-heading") == ["These filters took too long to apply"]
+    assert texts(response, "p", **{"class": "empty"}) == [
+        "Finding the records that match these filters took too long, so none are shown. "
+        "Narrow them, with a range of years or a state, to see them."
+    ]
+    assert list(response.context["object_list"]) == []
+    assert not [query for query in queries if "LIKE" in query["sql"].upper()]
+    chinese = client.get("/exercises/", {"q": "rubezh"})
+    assert texts(chinese, "h2", id="results-heading") == ["应用这些筛选条件耗时过长"]
+
+
 def test_results_of_facets_too_slow_to_count_are_counted_in_full_when_they_are_few(client, db, settings):
     settings.PUBLIC_FACET_TIME_LIMIT_MS = 0
     kazakhstan = make_state("KZ")
