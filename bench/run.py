@@ -109,6 +109,8 @@ KIND_PAGES = {
     "sitemap": ("sitemap index", "/sitemap.xml"),
     "sitemap_page": ("sitemap page", "/sitemap-exercise-zh-hans.xml?p=2"),
     "search": ("search", "/search/?q=rubezh"),
+    # A word no exercise holds: every name and description is read, the worst case of the filter.
+    "list_searched": ("exercises of a word none holds", "/exercises/?q=tsunami"),
     "json": ("JSON of a filtered list", "/exercises/?year_from=2016&year_to=2016&format=json"),
 }
 # Detail pages: (table, route prefix) of each kind; the record in the middle of the table is shown.
